@@ -1,0 +1,96 @@
+/**
+ * Shared CLI plumbing: exit codes, typed usage errors, output on stdout (text or --json) and progress on stderr.
+ * Every command's action goes through `action()`, so the exit-code contract lives in one place:
+ * 0 ok, 1 failure, 2 bad usage or bad input (one line on stderr naming the problem).
+ */
+import { ZodError } from 'zod';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Bad flags or bad input files: exit 2 with one line that names the problem. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** An expected failure the user should know about (exit 1), as opposed to a bug. */
+export class CommandFailure extends Error {
+  override name = 'CommandFailure';
+}
+
+export const useColor = (): boolean => !process.env.NO_COLOR && process.stderr.isTTY === true;
+
+/** Formats a zod error as a single line: `path: message; path: message`. */
+export function describeZodError(error: ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Wraps a command action with the exit-code contract. */
+export function action<Args extends unknown[]>(run: (...args: Args) => Promise<number | void> | number | void) {
+  return async (...args: Args): Promise<void> => {
+    try {
+      const code = await run(...args);
+      process.exitCode = code ?? EXIT_OK;
+    } catch (error) {
+      if (error instanceof UsageError) {
+        process.stderr.write(`successor: ${error.message}\n`);
+        process.exitCode = EXIT_USAGE;
+      } else if (error instanceof ZodError) {
+        process.stderr.write(`successor: invalid input: ${describeZodError(error)}\n`);
+        process.exitCode = EXIT_USAGE;
+      } else if (error instanceof CommandFailure) {
+        process.stderr.write(`successor: ${error.message}\n`);
+        process.exitCode = EXIT_FAILURE;
+      } else {
+        process.stderr.write(`successor: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+        process.exitCode = EXIT_FAILURE;
+      }
+    }
+  };
+}
+
+/** Prints a result: one JSON object with --json, otherwise `key: value` lines (greppable, as llm.c does). */
+export function printResult(result: Record<string, unknown>, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  for (const [key, value] of Object.entries(result)) {
+    const text = typeof value === 'number' ? formatNumber(value) : typeof value === 'string' ? value : JSON.stringify(value);
+    process.stdout.write(`${key}: ${text}\n`);
+  }
+}
+
+export function formatNumber(value: number): string {
+  if (Number.isInteger(value)) return String(value);
+  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(5);
+}
+
+/** Parses a number flag, rejecting NaN and anything outside [min, max]. */
+export function parseNumber(name: string, text: string, options: { min?: number; max?: number; integer?: boolean } = {}): number {
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new UsageError(`--${name} must be a number, got '${text}'`);
+  if (options.integer && !Number.isInteger(value)) throw new UsageError(`--${name} must be an integer, got '${text}'`);
+  if (options.min !== undefined && value < options.min) throw new UsageError(`--${name} must be at least ${options.min}, got ${value}`);
+  if (options.max !== undefined && value > options.max) throw new UsageError(`--${name} must be at most ${options.max}, got ${value}`);
+  return value;
+}
+
+/** Parses durations such as `90s`, `20m`, `1.5h` or a bare number of seconds. */
+export function parseDurationSeconds(name: string, text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`--${name} must be a duration like 90s, 20m or 1h, got '${text}'`);
+  const value = Number(match[1]);
+  const unit = match[2] ?? 's';
+  const seconds = unit === 'h' ? value * 3600 : unit === 'm' ? value * 60 : value;
+  if (seconds <= 0) throw new UsageError(`--${name} must be positive, got '${text}'`);
+  return seconds;
+}
+
+/** Commander collector for repeatable flags (`--set a=1 --set b=2`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

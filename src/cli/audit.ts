@@ -1,0 +1,47 @@
+/**
+ * `successor audit verify [RUN]`: proves the journal's audit log untouched. Checks the whole hash chain, then
+ * replays the log against the state tables (one run's rows when RUN is given). Exit 0 with one `ok` line,
+ * exit 1 naming the first bad entry. Opens the journal read-only, so it is safe while the lab is running.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { RunId } from '../task/ids.js';
+import { openJournal } from '../journal/journal.js';
+import { journalPath } from '../journal/paths.js';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from './common.js';
+
+export function register(program: Command): void {
+  const audit = program.command('audit').description('Inspect the journal\'s hash-chained audit log');
+  audit
+    .command('verify')
+    .description('Verify the audit chain and replay it against the journal\'s tables ($SUCCESSOR_HOME/successor.db)')
+    .argument('[run]', 'only report on this run\'s entries and rows (the chain is still checked end to end)')
+    .option('--json', 'print the report as one JSON object')
+    .action(action((run: string | undefined, options: { json?: boolean }) => verify(run, options.json ?? false)));
+}
+
+function verify(runText: string | undefined, json: boolean): number {
+  const runId = runText === undefined ? undefined : parseRunId(runText);
+  const path = journalPath();
+  if (!existsSync(path)) throw new CommandFailure(`no journal at ${path} (set SUCCESSOR_HOME, or run the lab here first)`);
+  const journal = openJournal(path, { readonly: true });
+  try {
+    const report = journal.verifyAudit({ runId });
+    if (runId !== undefined && report.entries === 0 && journal.getRun(runId) === undefined) {
+      throw new UsageError(`no run ${runId} in ${path}`);
+    }
+    const scope = runId === undefined ? '' : ` run ${runId}:`;
+    if (json) process.stdout.write(`${JSON.stringify({ path, ...(runId ? { runId } : {}), ...report })}\n`);
+    else if (report.ok) process.stdout.write(`audit ok:${scope} ${report.entries} entries, head ${report.headHash}\n`);
+    else process.stdout.write(`audit FAILED:${scope} entry ${report.firstBad?.seq}: ${report.firstBad?.reason}\n`);
+    return report.ok ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    journal.close();
+  }
+}
+
+function parseRunId(text: string): RunId {
+  const parsed = RunId.safeParse(text);
+  if (!parsed.success) throw new UsageError(`'${text}' is not a run id (a run id looks like run_xxxxxxxx)`);
+  return parsed.data;
+}

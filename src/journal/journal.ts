@@ -1,0 +1,255 @@
+/**
+ * The lab's journal: runs, experiments, events and a small cache in one SQLite file, every write recorded in the
+ * hash-chained audit log inside the same transaction (so no write path can forget its entry, and kill -9 at any
+ * moment leaves both or neither). One process writes (the lab); readers such as the dashboard or a second CLI may
+ * open the same file at once (WAL), read-only if they like. Not the chain or the replay themselves (audit-chain.ts,
+ * replay.ts), and not where the file lives (paths.ts).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { z } from 'zod';
+import { newExperimentId, newRunId, type ExperimentId, type RunId } from '../task/ids.js';
+import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead } from './audit-chain.js';
+import { JournalError } from './errors.js';
+import { migrate } from './migrations.js';
+import { compareState, replay } from './replay.js';
+import {
+  CacheRow, EventRow, ExperimentPatch, ExperimentRow, RunPatch, RunRow,
+  cacheTable, eventsTable, experimentsTable, fromColumns, now, runsTable, toColumns, type Table,
+} from './rows.js';
+import { prepared } from './sqlite.js';
+
+export { CacheRow, EventRow, ExperimentRole, ExperimentRow, ExperimentState, RunRow, RunStatus } from './rows.js';
+export { GENESIS_HASH, type AuditEntry, type AuditHead } from './audit-chain.js';
+export { JournalCorruptError, JournalError } from './errors.js';
+
+export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
+
+export interface Journal {
+  readonly path: string;
+  /** Runs `work` in one immediate transaction; nested calls join the outer one (as savepoints, so each call stays atomic). */
+  transaction<T>(work: () => T): T;
+  createRun(input: Omit<RunRow, 'createdAt' | 'updatedAt' | 'id'> & { id?: RunId }): RunRow;
+  updateRun(id: RunId, patch: Partial<Pick<RunRow, 'status' | 'stopReason' | 'summary' | 'options'>>): RunRow;
+  getRun(id: RunId): RunRow | undefined;
+  /** Newest first. */
+  listRuns(): RunRow[];
+  /** `seq` is assigned here: 1, 2, ... per run. `startedAt`/`finishedAt` are stamped when created running/finished. */
+  createExperiment(input: Omit<ExperimentRow, 'seq' | 'proposedAt' | 'startedAt' | 'finishedAt' | 'id'> & { id?: ExperimentId }): ExperimentRow;
+  /** A move to `running` (`finished`) stamps `startedAt` (`finishedAt`) unless the patch sets it or it is already set. */
+  updateExperiment(id: ExperimentId, patch: Partial<Pick<ExperimentRow,
+    'state' | 'outcome' | 'accepted' | 'logPath' | 'artifactsPath' | 'metadata' | 'startedAt' | 'finishedAt' | 'description'>>): ExperimentRow;
+  getExperiment(id: ExperimentId): ExperimentRow | undefined;
+  /** By seq. */
+  listExperiments(runId: RunId): ExperimentRow[];
+  appendEvent(runId: RunId, type: string, payload: Record<string, unknown>, experimentId?: ExperimentId): EventRow;
+  /** Events with id > afterId, oldest first (ids grow across runs; use the last one seen to poll). */
+  listEvents(runId: RunId, afterId?: number): EventRow[];
+  getCache(key: string): unknown | undefined;
+  setCache(key: string, value: unknown): void;
+  /** Checks the whole chain, then replays the log against the tables (one run's rows when runId is given). */
+  verifyAudit(options?: { runId?: RunId }): AuditReport;
+  /** The last entry's seq and hash (seq 0 and the genesis hash when empty): what a signed checkpoint pins. */
+  auditHead(): AuditHead;
+  close(): void;
+}
+
+/** Opens (creating and migrating when writable) the journal at `path`. `readonly` never creates or writes anything. */
+export function openJournal(path: string, options: { readonly?: boolean } = {}): Journal {
+  const readonly = options.readonly ?? false;
+  if (!readonly) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { readonly, fileMustExist: readonly });
+  try {
+    db.pragma('busy_timeout = 5000'); // first, so the pragmas below wait for a writer instead of failing
+    if (!readonly) db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL'); // WAL + FULL: a commit is on disk when it returns, not just safe from corruption
+    db.pragma('foreign_keys = ON');
+    migrate(db, { readonly });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return new SqliteJournal(path, db, readonly);
+}
+
+type JsonObject = Record<string, unknown>;
+
+class SqliteJournal implements Journal {
+  constructor(readonly path: string, private readonly db: Database.Database, private readonly readonly: boolean) {}
+
+  transaction<T>(work: () => T): T {
+    const wrapped = this.db.transaction(work);
+    return this.readonly ? wrapped.deferred() : wrapped.immediate();
+  }
+
+  createRun(input: Omit<RunRow, 'createdAt' | 'updatedAt' | 'id'> & { id?: RunId }): RunRow {
+    return this.write(() => {
+      const at = now();
+      const row = parseInput(RunRow, { ...withoutUndefined(input), id: input.id ?? newRunId(), createdAt: at, updatedAt: at }, 'run');
+      this.insert(runsTable, row);
+      this.audit(at, 'run.create', row.id, row.id, { ...row });
+      return this.mustGetRun(row.id);
+    });
+  }
+
+  updateRun(id: RunId, patch: Partial<Pick<RunRow, 'status' | 'stopReason' | 'summary' | 'options'>>): RunRow {
+    return this.write(() => {
+      const run = this.mustGetRun(id);
+      const change = parseInput(RunPatch, withoutUndefined(patch), 'run patch');
+      const at = now();
+      this.replace(runsTable, { ...run, ...change, updatedAt: at });
+      this.audit(at, 'run.update', id, id, change);
+      return this.mustGetRun(id);
+    });
+  }
+
+  getRun(id: RunId): RunRow | undefined {
+    const raw = prepared(this.db, 'SELECT * FROM runs WHERE id = ?').get(id);
+    return raw === undefined ? undefined : fromColumns(runsTable, raw);
+  }
+
+  listRuns(): RunRow[] {
+    return prepared(this.db, 'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC').all().map((raw) => fromColumns(runsTable, raw));
+  }
+
+  createExperiment(input: Omit<ExperimentRow, 'seq' | 'proposedAt' | 'startedAt' | 'finishedAt' | 'id'> & { id?: ExperimentId }): ExperimentRow {
+    return this.write(() => {
+      const at = now();
+      const last = prepared(this.db, 'SELECT MAX(seq) AS seq FROM experiments WHERE run_id = ?').get(input.runId) as { seq: number | null };
+      const row = parseInput(ExperimentRow, {
+        ...withoutUndefined(input), id: input.id ?? newExperimentId(), seq: (last.seq ?? 0) + 1, proposedAt: at,
+        startedAt: input.state === 'running' ? at : null, finishedAt: input.state === 'finished' ? at : null,
+      }, 'experiment');
+      this.insert(experimentsTable, row);
+      this.audit(at, 'experiment.create', row.id, row.runId, { ...row });
+      return this.mustGetExperiment(row.id);
+    });
+  }
+
+  updateExperiment(id: ExperimentId, patch: Parameters<Journal['updateExperiment']>[1]): ExperimentRow {
+    return this.write(() => {
+      const experiment = this.mustGetExperiment(id);
+      const change: ExperimentPatch = parseInput(ExperimentPatch, withoutUndefined(patch), 'experiment patch');
+      const at = now();
+      // The stamps go into the audited patch too, so the replay sees exactly what was written.
+      if (change.state === 'running' && !('startedAt' in change) && experiment.startedAt === null) change.startedAt = at;
+      if (change.state === 'finished' && !('finishedAt' in change) && experiment.finishedAt === null) change.finishedAt = at;
+      this.replace(experimentsTable, { ...experiment, ...change });
+      this.audit(at, 'experiment.update', id, experiment.runId, change);
+      return this.mustGetExperiment(id);
+    });
+  }
+
+  getExperiment(id: ExperimentId): ExperimentRow | undefined {
+    const raw = prepared(this.db, 'SELECT * FROM experiments WHERE id = ?').get(id);
+    return raw === undefined ? undefined : fromColumns(experimentsTable, raw);
+  }
+
+  listExperiments(runId: RunId): ExperimentRow[] {
+    return prepared(this.db, 'SELECT * FROM experiments WHERE run_id = ? ORDER BY seq').all(runId).map((raw) => fromColumns(experimentsTable, raw));
+  }
+
+  appendEvent(runId: RunId, type: string, payload: JsonObject, experimentId?: ExperimentId): EventRow {
+    return this.write(() => {
+      const at = now();
+      const draft = parseInput(EventRow, { id: 1, runId, experimentId: experimentId ?? null, type, payload, at }, 'event');
+      const { id: _placeholder, ...columns } = toColumns(eventsTable, draft);
+      const inserted = prepared(this.db, 'INSERT INTO events (run_id, experiment_id, type, payload, at) VALUES (@run_id, @experiment_id, @type, @payload, @at)')
+        .run(columns);
+      const row: EventRow = { ...draft, id: Number(inserted.lastInsertRowid) };
+      this.audit(at, 'event.append', String(row.id), runId, { ...row });
+      return row;
+    });
+  }
+
+  listEvents(runId: RunId, afterId = 0): EventRow[] {
+    return prepared(this.db, 'SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id').all(runId, afterId).map((raw) => fromColumns(eventsTable, raw));
+  }
+
+  getCache(key: string): unknown | undefined {
+    const raw = prepared(this.db, 'SELECT * FROM cache WHERE key = ?').get(key);
+    return raw === undefined ? undefined : fromColumns(cacheTable, raw).value;
+  }
+
+  setCache(key: string, value: unknown): void {
+    if (value === undefined) throw new JournalError(`cache value for '${key}' is undefined; JSON cannot hold it`);
+    this.write(() => {
+      const at = now();
+      const row = parseInput(CacheRow, { key, value, updatedAt: at }, 'cache entry');
+      prepared(this.db, `INSERT INTO cache (key, value, updated_at) VALUES (@key, @value, @updated_at)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`)
+        .run(toColumns(cacheTable, row));
+      this.audit(at, 'cache.set', key, null, { key, value });
+    });
+  }
+
+  verifyAudit(options: { runId?: RunId } = {}): AuditReport {
+    // One read transaction: a consistent snapshot even while the lab keeps writing.
+    return this.db.transaction((): AuditReport => {
+      const chain = checkChain(this.db);
+      const scope = options.runId;
+      const entries = scope === undefined ? chain.entries.length : chain.entries.filter((entry) => entry.runId === scope).length;
+      const report = { entries, headHash: chain.head.hash };
+      if (chain.firstBad !== undefined) return { ok: false, ...report, firstBad: chain.firstBad };
+      const replayed = replay(chain.entries);
+      const firstBad = replayed.firstBad ?? compareState(this.db, replayed.state, chain.head.seq, scope);
+      return firstBad === undefined ? { ok: true, ...report } : { ok: false, ...report, firstBad };
+    }).deferred();
+  }
+
+  auditHead(): AuditHead {
+    return auditHead(this.db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------------
+
+  private write<T>(work: () => T): T {
+    if (this.readonly) throw new JournalError(`${this.path} is open read-only`);
+    return this.transaction(work);
+  }
+
+  private audit(at: string, action: AuditAction, entityId: string, runId: RunId | null, payload: JsonObject): void {
+    appendAudit(this.db, { at, action, entityId, runId, payload });
+  }
+
+  private insert<Row>(table: Table<Row>, row: Row): void {
+    const names = table.columns.map(([column]) => column);
+    prepared(this.db, `INSERT INTO ${table.name} (${names.join(', ')}) VALUES (${names.map((name) => `@${name}`).join(', ')})`)
+      .run(toColumns(table, row));
+  }
+
+  /** Rewrites every column of an existing row: the same mapping the replay uses, so the two agree by construction. */
+  private replace<Row>(table: Table<Row>, row: Row): void {
+    const assignments = table.columns.filter(([column]) => column !== table.key).map(([column]) => `${column} = @${column}`);
+    prepared(this.db, `UPDATE ${table.name} SET ${assignments.join(', ')} WHERE ${table.key} = @${table.key}`).run(toColumns(table, row));
+  }
+
+  private mustGetRun(id: RunId): RunRow {
+    const run = this.getRun(id);
+    if (run === undefined) throw new JournalError(`no run ${id}`);
+    return run;
+  }
+
+  private mustGetExperiment(id: ExperimentId): ExperimentRow {
+    const experiment = this.getExperiment(id);
+    if (experiment === undefined) throw new JournalError(`no experiment ${id}`);
+    return experiment;
+  }
+}
+
+function parseInput<Row>(schema: z.ZodType<Row>, value: unknown, what: string): Row {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new JournalError(`invalid ${what}: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+}
+
+/** Drops keys whose value is undefined, so `{ outcome: undefined }` means "leave it", as the types suggest. */
+function withoutUndefined<Value extends object>(value: Value): Value {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Value;
+}

@@ -1,0 +1,102 @@
+/**
+ * The Sandbox contract: run one untrusted command, isolated and limited, and report what happened as a value.
+ *
+ * This file is the interface only (types, the request schema, the named protections and the typed errors).
+ * Implementations: `bubblewrap.ts` (namespaces + cgroups) and `unsandboxed.ts` (limits only, no isolation);
+ * `create-sandbox.ts` picks one. Everything the command does is reported in `SandboxResult`; `run` throws only for
+ * bugs and infrastructure faults (`SandboxError`), never because the command misbehaved.
+ */
+import { z } from 'zod';
+
+export const SandboxLimits = z.object({
+  /** Wall-clock limit, measured by the parent; the whole process tree is killed when it passes. */
+  wallSeconds: z.number().positive(),
+  /** Memory of the whole tree (memory cgroup, or the summed RSS polled when no cgroup is available). */
+  memoryBytes: z.number().int().positive(),
+  /** Tasks (processes and threads: a pids cgroup counts both) alive at once. */
+  processes: z.number().int().positive(),
+  /** Largest single file the command may write (RLIMIT_FSIZE). */
+  fileSizeBytes: z.number().int().positive(),
+  /** Total size of the workdir (polled), and the size of the sandbox's private /tmp. */
+  diskBytes: z.number().int().positive(),
+  /** Captured bytes per stream (head and tail are kept); a stream past 64x this is a flood and is killed. */
+  outputBytes: z.number().int().positive(),
+});
+export type SandboxLimits = z.infer<typeof SandboxLimits>;
+
+export const SandboxRequest = z.object({
+  /** argv; the command runs with cwd = workdir. */
+  command: z.array(z.string()).min(1),
+  /** Absolute host path of the scratch copy: the only writable host path, visible at the same path inside. */
+  workdir: z.string().startsWith('/'),
+  /** Absolute host paths visible read-only at the same path (the node binary's dir, node_modules, ...). */
+  readOnlyPaths: z.array(z.string().startsWith('/')),
+  /** The complete environment of the command; nothing is inherited from the calling process. */
+  env: z.record(z.string().regex(/^[^=\0]+$/, 'no "=" or NUL in a variable name'), z.string().regex(/^[^\0]*$/, 'no NUL in a value')),
+  limits: SandboxLimits,
+});
+export type SandboxRequest = z.infer<typeof SandboxRequest>;
+
+/**
+ * How the run ended. `exited`/`signaled`: the command ended on its own. The others name the limit that ended it
+ * (the parent killed the tree, or the kernel's OOM killer did for `memory`), or the caller's abort.
+ */
+export type Termination = 'exited' | 'signaled' | 'timeout' | 'memory' | 'processes' | 'disk' | 'output' | 'aborted';
+
+export interface SandboxResult {
+  exitCode: number | null;
+  signal: string | null;
+  termination: Termination;
+  /** The trusted clock: measured by the parent from spawn to the death of the whole tree. */
+  wallMs: number;
+  /** CPU time of the whole tree (cpuacct cgroup); null when no cgroup could measure it. */
+  cpuSeconds: number | null;
+  /** Peak memory of the tree (cgroup high-water mark, or the largest polled RSS sum). */
+  peakMemoryBytes: number | null;
+  stdout: string;
+  stderr: string;
+  outputTruncated: boolean;
+}
+
+/** What a sandbox can enforce. The lab prints `PROTECTION_DESCRIPTIONS[p]` for each missing one, loudly. */
+export const PROTECTION_DESCRIPTIONS = {
+  'clean-environment': 'the command sees only the environment it was given (no lab secrets inherited)',
+  'wall-clock-limit': 'wall-clock limit measured by the parent; the process group is killed at the limit',
+  'whole-tree-kill': 'detached and double-forked descendants die with the run (pid namespace or cgroup)',
+  'memory-cgroup': 'memory limit enforced by the kernel (memory cgroup OOM kill)',
+  'memory-polling': 'memory limit enforced by polling the summed RSS of the process tree (can overshoot briefly)',
+  'process-limit': 'process and thread count limited (pids cgroup): fork bombs are stopped',
+  'file-size-limit': 'single-file size limited by RLIMIT_FSIZE',
+  'disk-polling': 'workdir size polled and the run killed when it passes the disk limit (can overshoot briefly)',
+  'output-cap': 'stdout and stderr captured up to a cap; floods are killed',
+  'network-isolation': 'no network: a private network namespace with only its own loopback',
+  'filesystem-isolation': 'read-only system, only the workdir writable, the rest of the host (/root, lab state) hidden',
+  'no-capabilities': 'all capabilities dropped, in a user namespace; /proc/sys read-only',
+  'pid-isolation': 'own pid namespace: host processes (and their /proc/*/environ) are invisible',
+  'private-tmp': 'private, size-limited /tmp',
+} as const;
+export type Protection = keyof typeof PROTECTION_DESCRIPTIONS;
+export const ALL_PROTECTIONS = Object.keys(PROTECTION_DESCRIPTIONS) as Protection[];
+
+export interface Sandbox {
+  readonly kind: 'bubblewrap' | 'unsandboxed';
+  /** What is enforced on this machine. */
+  readonly protections: readonly Protection[];
+  /** What is NOT enforced on this machine (every protection not in `protections`). */
+  readonly missing: readonly Protection[];
+  /** Why a stronger sandbox was not used ('auto' fell back, cgroups unavailable, ...); empty when nothing is amiss. */
+  readonly notes: readonly string[];
+  run(request: SandboxRequest, signal?: AbortSignal): Promise<SandboxResult>;
+}
+
+export type SandboxMode = 'auto' | 'required' | 'off';
+
+/** Infrastructure fault: the sandbox itself could not be set up (not the command's fault). */
+export class SandboxError extends Error {
+  override name = 'SandboxError';
+}
+
+/** `createSandbox('required')` on a machine where bubblewrap cannot isolate. Not retryable on this machine. */
+export class SandboxUnavailableError extends SandboxError {
+  override name = 'SandboxUnavailableError';
+}

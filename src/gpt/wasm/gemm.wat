@@ -1,0 +1,136 @@
+;; The one matrix-multiply core every matmul and attention product goes through:
+;;   C[i, j] = (accumulate ? C[i, j] : 0) + alpha * sum over k of A[i, k] * B[k, j]
+;; with C (M, N) at row stride cRow, A (M, K) at strides aRow (between i) and aStep (between k), and B (K, N) at
+;; row stride bRow, contiguous in j. Strides are in floats, pointers in bytes. Because A has two strides, the same
+;; core reads A or A transposed (aRow = 1, aStep = rows) without a copy; B is always read along rows.
+;;
+;; The body computes 4 x 8 tiles of C in eight f32x4 registers: per k, two loads of B and four broadcasts of A
+;; feed eight multiply-adds. That is 11 of the 16 SIMD registers x64 has, so nothing spills. Edges that do not
+;; fill a tile go through the scalar loop below; with the model's sizes (multiples of 8) they are rare.
+
+(func $gemmScalar (param $c i32) (param $a i32) (param $b i32)
+  (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32) (param $K i32)
+  (param $cRow i32) (param $aRow i32) (param $aStep i32) (param $bRow i32)
+  (param $alpha f32) (param $accumulate i32)
+  (local $i i32) (local $j i32) (local $k i32) (local $sum f32) (local $pa i32) (local $pb i32) (local $pc i32)
+  (local.set $i (local.get $i0))
+  (block $rowsDone (loop $rows
+    (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $i1)))
+    (local.set $j (local.get $j0))
+    (block $columnsDone (loop $columns
+      (br_if $columnsDone (i32.ge_s (local.get $j) (local.get $j1)))
+      (local.set $sum (f32.const 0))
+      (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $aRow)) (i32.const 2))))
+      (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $k (i32.const 0))
+      (block $kDone (loop $ks
+        (br_if $kDone (i32.ge_s (local.get $k) (local.get $K)))
+        (local.set $sum (f32.add (local.get $sum) (f32.mul (f32.load (local.get $pa)) (f32.load (local.get $pb)))))
+        (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $aStep) (i32.const 2))))
+        (local.set $pb (i32.add (local.get $pb) (i32.shl (local.get $bRow) (i32.const 2))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $ks)))
+      (local.set $pc (i32.add (local.get $c)
+        (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cRow)) (local.get $j)) (i32.const 2))))
+      (local.set $sum (f32.mul (local.get $sum) (local.get $alpha)))
+      (if (local.get $accumulate) (then (local.set $sum (f32.add (f32.load (local.get $pc)) (local.get $sum)))))
+      (f32.store (local.get $pc) (local.get $sum))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $columns)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $rows))))
+
+;; One C row pair of a tile: writes alpha * sum (plus the old value when accumulating) to two vectors at p
+(func $storeTileRow (param $p i32) (param $left v128) (param $right v128) (param $alphas v128) (param $accumulate i32)
+  (local.set $left (f32x4.mul (local.get $alphas) (local.get $left)))
+  (local.set $right (f32x4.mul (local.get $alphas) (local.get $right)))
+  (if (local.get $accumulate) (then
+    (local.set $left (f32x4.add (v128.load (local.get $p)) (local.get $left)))
+    (local.set $right (f32x4.add (v128.load offset=16 (local.get $p)) (local.get $right)))))
+  (v128.store (local.get $p) (local.get $left))
+  (v128.store offset=16 (local.get $p) (local.get $right)))
+
+(func $gemm (param $c i32) (param $a i32) (param $b i32) (param $M i32) (param $N i32) (param $K i32)
+  (param $cRow i32) (param $aRow i32) (param $aStep i32) (param $bRow i32) (param $alpha f32) (param $accumulate i32)
+  (local $M4 i32) (local $N8 i32) (local $i i32) (local $j i32) (local $k i32)
+  (local $pa i32) (local $pb i32) (local $pc i32)
+  (local $aRowBytes i32) (local $aRow2Bytes i32) (local $aRow3Bytes i32) (local $aStepBytes i32) (local $bRowBytes i32)
+  (local $cRowBytes i32)
+  (local $alphas v128) (local $b0 v128) (local $b1 v128) (local $x v128)
+  (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+  (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+  (if (i32.or (i32.le_s (local.get $M) (i32.const 0)) (i32.le_s (local.get $N) (i32.const 0))) (then (return)))
+  (local.set $M4 (i32.and (local.get $M) (i32.const -4)))
+  (local.set $N8 (i32.and (local.get $N) (i32.const -8)))
+  (local.set $aRowBytes (i32.shl (local.get $aRow) (i32.const 2)))
+  (local.set $aRow2Bytes (i32.shl (local.get $aRow) (i32.const 3)))
+  (local.set $aRow3Bytes (i32.mul (local.get $aRow) (i32.const 12)))
+  (local.set $aStepBytes (i32.shl (local.get $aStep) (i32.const 2)))
+  (local.set $bRowBytes (i32.shl (local.get $bRow) (i32.const 2)))
+  (local.set $cRowBytes (i32.shl (local.get $cRow) (i32.const 2)))
+  (local.set $alphas (f32x4.splat (local.get $alpha)))
+  (block $rowsDone (loop $rows
+    (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $M4)))
+    (local.set $j (i32.const 0))
+    (block $columnsDone (loop $columns
+      (br_if $columnsDone (i32.ge_s (local.get $j) (local.get $N8)))
+      (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+      (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+      (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+      (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))
+      (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $aRowBytes))))
+      (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+      (local.set $k (local.get $K))
+      (if (i32.gt_s (local.get $k) (i32.const 0)) (then (loop $ks
+        (local.set $b0 (v128.load (local.get $pb)))
+        (local.set $b1 (v128.load offset=16 (local.get $pb)))
+        (local.set $x (v128.load32_splat (local.get $pa)))
+        (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRowBytes))))
+        (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRow2Bytes))))
+        (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $x (v128.load32_splat (i32.add (local.get $pa) (local.get $aRow3Bytes))))
+        (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+        (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+        (local.set $pa (i32.add (local.get $pa) (local.get $aStepBytes)))
+        (local.set $pb (i32.add (local.get $pb) (local.get $bRowBytes)))
+        (br_if $ks (local.tee $k (i32.sub (local.get $k) (i32.const 1)))))))
+      (local.set $pc (i32.add (i32.add (local.get $c) (i32.mul (local.get $i) (local.get $cRowBytes)))
+        (i32.shl (local.get $j) (i32.const 2))))
+      (call $storeTileRow (local.get $pc) (local.get $c00) (local.get $c01) (local.get $alphas) (local.get $accumulate))
+      (local.set $pc (i32.add (local.get $pc) (local.get $cRowBytes)))
+      (call $storeTileRow (local.get $pc) (local.get $c10) (local.get $c11) (local.get $alphas) (local.get $accumulate))
+      (local.set $pc (i32.add (local.get $pc) (local.get $cRowBytes)))
+      (call $storeTileRow (local.get $pc) (local.get $c20) (local.get $c21) (local.get $alphas) (local.get $accumulate))
+      (local.set $pc (i32.add (local.get $pc) (local.get $cRowBytes)))
+      (call $storeTileRow (local.get $pc) (local.get $c30) (local.get $c31) (local.get $alphas) (local.get $accumulate))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $columns)))
+    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+    (br $rows)))
+  ;; the right edge of the tiled rows, then the bottom rows in full
+  (call $gemmScalar (local.get $c) (local.get $a) (local.get $b) (i32.const 0) (local.get $M4) (local.get $N8) (local.get $N)
+    (local.get $K) (local.get $cRow) (local.get $aRow) (local.get $aStep) (local.get $bRow) (local.get $alpha) (local.get $accumulate))
+  (call $gemmScalar (local.get $c) (local.get $a) (local.get $b) (local.get $M4) (local.get $M) (i32.const 0) (local.get $N)
+    (local.get $K) (local.get $cRow) (local.get $aRow) (local.get $aStep) (local.get $bRow) (local.get $alpha) (local.get $accumulate)))
+
+;; out[j, i] = inp[i, j] for i < rows, j < columns: out (columns, rows) at row stride outRow, inp at row stride inpRow
+(func $transpose (param $out i32) (param $inp i32) (param $rows i32) (param $columns i32) (param $inpRow i32) (param $outRow i32)
+  (local $i i32) (local $j i32) (local $pInp i32)
+  (block $rowsDone (loop $rowLoop
+    (br_if $rowsDone (i32.ge_s (local.get $i) (local.get $rows)))
+    (local.set $pInp (i32.add (local.get $inp) (i32.shl (i32.mul (local.get $i) (local.get $inpRow)) (i32.const 2))))
+    (local.set $j (i32.const 0))
+    (block $columnsDone (loop $columnLoop
+      (br_if $columnsDone (i32.ge_s (local.get $j) (local.get $columns)))
+      (f32.store
+        (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $outRow)) (local.get $i)) (i32.const 2)))
+        (f32.load (i32.add (local.get $pInp) (i32.shl (local.get $j) (i32.const 2)))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $columnLoop)))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $rowLoop))))

@@ -1,10 +1,16 @@
 /** The list of commands. Adding a command: one file in src/cli/ exporting `register`, one line here. */
 import type { Command } from 'commander';
 import { register as audit } from './audit.js';
+import { register as evaluate } from './eval.js';
+import { register as horizon } from './horizon.js';
+import { register as research } from './research.js';
+import { register as sample } from './sample.js';
+import { register as train } from './train.js';
+import { register as trend } from './trend.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [audit];
+const commands: Register[] = [research, audit, train, evaluate, sample, horizon, trend];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

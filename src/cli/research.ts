@@ -1,0 +1,150 @@
+/**
+ * `successor research`: the product's main job. Runs the research loop on a task with a researcher under a
+ * budget, prints live progress on stderr and the verified result on stdout (or one JSON object with --json).
+ */
+import type { Command } from 'commander';
+import { openJournal } from '../journal/journal.js';
+import { journalPath, stateDir } from '../journal/paths.js';
+import type { LabEvent } from '../lab/events.js';
+import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
+import { writeRunReport } from '../lab/report.js';
+import { research } from '../lab/start.js';
+import type { RunSummary } from '../lab/summary.js';
+import { RunId } from '../task/ids.js';
+import { isScored } from '../task/outcome.js';
+import { PROTECTION_DESCRIPTIONS } from '../sandbox/types.js';
+import { UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
+
+interface ResearchFlags {
+  task: string;
+  researcher: string;
+  budget?: string;
+  maxExperiments?: string;
+  parallel: string;
+  seed: string;
+  generations: string;
+  repeats: string;
+  alpha: string;
+  sandbox: string;
+  resume?: string;
+  quick?: boolean;
+  json?: boolean;
+}
+
+const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
+
+function progressLine(event: LabEvent): string | null {
+  switch (event.type) {
+    case 'note':
+      return event.message;
+    case 'experiment.started': {
+      const { experiment } = event;
+      const cap = event.capSeconds ? ` (cap ${formatNumber(event.capSeconds)}s)` : '';
+      return `#${experiment.seq} ${experiment.role} ${experiment.description}${cap} ...`;
+    }
+    case 'experiment.finished': {
+      const { experiment } = event;
+      const outcome = experiment.outcome;
+      const result = !outcome ? '?' : isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason.slice(0, 120)}`;
+      const claim = experiment.metadata.claim ? ' — claims a win, repeating' : '';
+      const budget = event.budgetLeftSeconds === null ? '' : `, budget left ${Math.round(event.budgetLeftSeconds / 60)}m`;
+      return `#${experiment.seq} ${experiment.role} ${experiment.description}: ${result}${claim} (best ${event.best === null ? '-' : formatNumber(event.best)}${budget})`;
+    }
+    case 'gate':
+      return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
+  }
+}
+
+function printSummary(summary: RunSummary, reportPath: string, generation0: RunSummary | undefined): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
+  out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
+  out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
+  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
+  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}`);
+  if (generation0 && generation0 !== summary && generation0.baselineScore && summary.bestScore) {
+    out(`over generation 0: ${(generation0.baselineScore / summary.bestScore).toFixed(2)}x`);
+  }
+  if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
+  out(`report: ${reportPath}`);
+}
+
+export function register(program: Command): void {
+  program
+    .command('research')
+    .description('run the research loop: a researcher proposes, the lab runs, gates and records')
+    .option('--task <name|dir>', 'built-in task name or task folder', 'lm-speedrun')
+    .option('--researcher <name>', 'search | search:evolution | replay:FILE', 'search')
+    .option('--budget <duration>', 'wall-clock budget per generation, e.g. 20m (default: none)')
+    .option('--max-experiments <n>', 'candidates per generation')
+    .option('--parallel <n>', 'experiments at once', '1')
+    .option('--seed <n>', 'seed of the researcher and the harness', '1')
+    .option('--generations <n>', 'adopt each run\'s best as the next run\'s baseline, this many times', '1')
+    .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
+    .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
+    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option('--resume <run>', 'continue a stopped or killed run')
+    .option('--quick', 'the short run `npm start` makes: lm-speedrun-quick with a 10 minute budget')
+    .option('--json', 'print the final summary as one JSON object')
+    .action(
+      action(async (flags: ResearchFlags) => {
+        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
+        const quick = flags.quick === true;
+        const options: RunOptions = {
+          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
+          researcher: flags.researcher,
+          budgetSeconds: flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null,
+          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : null,
+          parallel: parseNumber('parallel', flags.parallel, { min: 1, max: 64, integer: true }),
+          seed: parseNumber('seed', flags.seed, { min: 0, integer: true }),
+          gate: {
+            ...DEFAULT_GATE,
+            repeats: parseNumber('repeats', flags.repeats, { min: 2, max: 20, integer: true }),
+            alpha: parseNumber('alpha', flags.alpha, { min: 1e-6, max: 0.5 }),
+          },
+          sandboxMode: flags.sandbox as RunOptions['sandboxMode'],
+          baseExperimentId: null,
+        };
+        if (options.budgetSeconds === null && options.maxExperiments === null && !flags.resume) {
+          throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');
+        }
+        const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
+        if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
+        const journal = openJournal(journalPath());
+        const controller = new AbortController();
+        const onSignal = () => {
+          process.stderr.write('\nstopping: killing running experiments; resume with `successor research --resume RUN`\n');
+          controller.abort();
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        try {
+          const result = await research(
+            { journal, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
+              const line = progressLine(event);
+              if (line) process.stderr.write(`${line}\n`);
+            } },
+            { options, generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }), resume: resume?.data },
+            (run, sandbox) => {
+              process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${sandbox.kind}\n`);
+              for (const missing of sandbox.missing) process.stderr.write(`WARNING: not enforced: ${PROTECTION_DESCRIPTIONS[missing]}\n`);
+            },
+          );
+          const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
+          const last = result.runs.at(-1);
+          if (!last) return 1;
+          if (flags.json) {
+            process.stdout.write(`${JSON.stringify({ ...last, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain })), report: reports.at(-1) })}\n`);
+          } else {
+            printSummary(last, reports.at(-1) ?? '', result.runs[0]);
+          }
+          return controller.signal.aborted ? 1 : 0;
+        } finally {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+          journal.close();
+        }
+      }),
+    );
+}

@@ -1,0 +1,10 @@
+/** What the loop tells its observers (the CLI's progress lines, the dashboard): the same facts it journals. */
+import type { ExperimentRow } from '../journal/journal.js';
+
+export type LabEvent =
+  | { type: 'note'; message: string }
+  | { type: 'experiment.started'; experiment: ExperimentRow; capSeconds: number | null }
+  | { type: 'experiment.finished'; experiment: ExperimentRow; best: number | null; budgetLeftSeconds: number | null }
+  | { type: 'gate'; experiment: ExperimentRow; accepted: boolean; detail: string };
+
+export type LabObserver = (event: LabEvent) => void;

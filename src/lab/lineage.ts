@@ -1,0 +1,58 @@
+/**
+ * Derived views of a run's experiments: each experiment's full knob assignment and edit lineage (following
+ * parent links, across generations too), and the samples of score that belong to an experiment
+ * (its own run plus its repeats and re-verifications).
+ */
+import type { ExperimentRow, Journal } from '../journal/journal.js';
+import type { Change } from '../task/change.js';
+import type { ExperimentId } from '../task/ids.js';
+import type { Task } from '../task/loader.js';
+import { isScored } from '../task/outcome.js';
+import { type Assignment, defaultAssignment } from '../task/space.js';
+import type { Lineage } from '../task/workspace.js';
+
+/** Follows parent links to the root: root first, the experiment itself last. */
+export function ancestry(journal: Journal, experiment: ExperimentRow): ExperimentRow[] {
+  const chain: ExperimentRow[] = [];
+  let current: ExperimentRow | undefined = experiment;
+  const seen = new Set<string>();
+  while (current) {
+    if (seen.has(current.id)) throw new Error(`experiment lineage has a cycle at ${current.id}`);
+    seen.add(current.id);
+    chain.push(current);
+    current = current.parentId ? journal.getExperiment(current.parentId) : undefined;
+  }
+  return chain.reverse();
+}
+
+export function lineageOf(journal: Journal, task: Task, experiment: ExperimentRow): Lineage {
+  let assignment: Assignment = defaultAssignment(task.file.space);
+  const edits: Change['edits'] = [];
+  for (const step of ancestry(journal, experiment)) {
+    assignment = { ...assignment, ...step.change.knobs };
+    edits.push(...step.change.edits);
+  }
+  return { assignment, edits };
+}
+
+/** The experiment whose configuration a repeat or verification re-runs (repeats have empty changes). */
+export function subjectOf(experiment: ExperimentRow): ExperimentId | null {
+  return experiment.role === 'repeat' || experiment.role === 'verify' ? experiment.parentId : experiment.id;
+}
+
+/** Scores of `subject`'s own run and of every finished repeat/verify of it, in order. */
+export function samplesOf(experiments: readonly ExperimentRow[], subject: ExperimentId): number[] {
+  const samples: number[] = [];
+  for (const experiment of experiments) {
+    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome)) continue;
+    if (subjectOf(experiment) === subject) samples.push(experiment.outcome.score);
+  }
+  return samples;
+}
+
+/** Runs of `subject` (own + repeats/verifies) that finished, whatever their outcome. */
+export function attemptsOf(experiments: readonly ExperimentRow[], subject: ExperimentId): ExperimentRow[] {
+  return experiments.filter((experiment) => experiment.state === 'finished' && subjectOf(experiment) === subject);
+}
+
+export const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;

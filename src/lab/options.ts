@@ -1,0 +1,36 @@
+/** The knobs of a research run that the lab owns (not the researcher): budgets, the gate, parallelism. */
+export interface GateOptions {
+  /** Runs per configuration compared by the gate (the first run plus repeats). */
+  repeats: number;
+  /** Significance level of the one-sided test. */
+  alpha: number;
+  /** A first run must beat the incumbent by this fraction before it is worth repeating. */
+  minRelativeGain: number;
+  /** Re-run the incumbent after this many candidates, so its samples track the machine's drift. */
+  verifyEvery: number;
+  /** Candidates are killed at capFactor x the incumbent's mean time (+ capSlackSeconds): slower is no gain. */
+  capFactor: number;
+  capSlackSeconds: number;
+}
+
+export const DEFAULT_GATE: GateOptions = {
+  repeats: 3,
+  alpha: 0.05,
+  minRelativeGain: 0.03,
+  verifyEvery: 8,
+  capFactor: 1.3,
+  capSlackSeconds: 3,
+};
+
+export interface RunOptions {
+  task: string;
+  researcher: string;
+  budgetSeconds: number | null;
+  maxExperiments: number | null;
+  parallel: number;
+  seed: number;
+  gate: GateOptions;
+  sandboxMode: 'auto' | 'required' | 'off';
+  /** Generation runs: the experiment whose configuration is this run's baseline. */
+  baseExperimentId: string | null;
+}

@@ -1,0 +1,364 @@
+/**
+ * The research loop: propose -> run -> gate -> record, until a budget runs out.
+ *
+ * The loop keeps no state of its own between steps: every decision is planned from the journal (`plan`), so a run
+ * killed at any moment (even kill -9) resumes exactly where it was: an experiment that was running is run again,
+ * one that finished is never run twice, a claim of a win half-way through its repeats gets the rest of them.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
+import type { Researcher, ExperimentSummary } from '../researcher/types.js';
+import type { Sandbox } from '../sandbox/types.js';
+import { emptyChange, isEmptyChange } from '../task/change.js';
+import { ChangeError } from '../task/errors.js';
+import { runExperiment } from '../task/harness.js';
+import type { ExperimentId } from '../task/ids.js';
+import type { Task } from '../task/loader.js';
+import { type Outcome, isScored } from '../task/outcome.js';
+import type { PreparedTask } from '../task/prepare.js';
+import { checkChange } from '../task/workspace.js';
+import { diffChange } from './diff.js';
+import type { LabObserver } from './events.js';
+import { decideGate, isBetter } from './gate.js';
+import { attemptsOf, lineageOf, mean, samplesOf, subjectOf } from './lineage.js';
+import type { RunOptions } from './options.js';
+import { summariseRun, type RunSummary } from './summary.js';
+
+export interface LabContext {
+  journal: Journal;
+  task: Task;
+  prepared: PreparedTask;
+  sandbox: Sandbox;
+  researcher: Researcher;
+  stateDir: string;
+  observe: LabObserver;
+}
+
+type Action =
+  | { kind: 'run'; experiment: ExperimentRow }
+  | { kind: 'propose' }
+  | { kind: 'wait' }
+  | { kind: 'stop'; reason: string };
+
+const now = (): string => new Date().toISOString();
+
+export const optionsOf = (run: RunRow): RunOptions => run.options as unknown as RunOptions;
+
+/** The current best: the last candidate the gate accepted, or the run's baseline. */
+export function incumbentOf(experiments: readonly ExperimentRow[]): ExperimentRow {
+  const accepted = experiments
+    .filter((experiment) => experiment.accepted && experiment.role === 'candidate')
+    .sort((a, b) => String(a.metadata.decidedAt).localeCompare(String(b.metadata.decidedAt)));
+  const root = experiments.find((experiment) => experiment.role === 'baseline');
+  if (!root) throw new Error('a run without a baseline experiment');
+  return accepted.at(-1) ?? root;
+}
+
+export class ResearchLoop {
+  private readonly inflight = new Map<ExperimentId, Promise<void>>();
+  private sessionStartMs = Date.now();
+  private readonly options: RunOptions;
+
+  constructor(private readonly context: LabContext, private run: RunRow) {
+    this.options = optionsOf(run);
+  }
+
+  private get experiments(): ExperimentRow[] {
+    return this.context.journal.listExperiments(this.run.id);
+  }
+
+  elapsedSeconds(): number {
+    const previous = Number((this.run.summary as { elapsedSeconds?: number } | null)?.elapsedSeconds ?? 0);
+    return previous + (Date.now() - this.sessionStartMs) / 1000;
+  }
+
+  private budgetLeftSeconds(): number | null {
+    return this.options.budgetSeconds === null ? null : Math.max(0, this.options.budgetSeconds - this.elapsedSeconds());
+  }
+
+  private saveElapsed(): void {
+    const elapsedSeconds = this.elapsedSeconds();
+    this.sessionStartMs = Date.now();
+    this.run = this.context.journal.updateRun(this.run.id, { summary: { ...(this.run.summary ?? {}), elapsedSeconds } });
+  }
+
+  /** Runs until a budget is spent, the researcher has nothing left, or `signal` stops it. */
+  async execute(signal: AbortSignal): Promise<RunSummary> {
+    const { journal } = this.context;
+    this.run = journal.updateRun(this.run.id, { status: 'running', stopReason: null });
+    // Experiments left running by a killed process were not recorded: they run again.
+    for (const experiment of this.experiments) {
+      if (experiment.state === 'running') journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
+    }
+    let stopReason = 'finished';
+    while (!signal.aborted) {
+      const action = await this.plan(signal);
+      if (action.kind === 'stop') {
+        if (this.inflight.size === 0) {
+          stopReason = action.reason;
+          break;
+        }
+      } else if (action.kind === 'run') {
+        const promise = this.execute1(action.experiment, signal).finally(() => this.inflight.delete(action.experiment.id));
+        this.inflight.set(action.experiment.id, promise);
+        if (this.inflight.size < this.options.parallel) continue;
+      } else if (action.kind === 'propose') {
+        await this.propose(signal);
+        continue;
+      } else if (this.inflight.size === 0) {
+        throw new Error('the planner is waiting with nothing in flight');
+      }
+      await Promise.race(this.inflight.values());
+    }
+    await Promise.allSettled(this.inflight.values());
+    this.saveElapsed();
+    const summary = summariseRun(journal, this.context.task, this.run.id, signal.aborted ? 'stopped' : stopReason);
+    this.run = journal.updateRun(this.run.id, {
+      status: signal.aborted ? 'stopped' : 'completed',
+      stopReason: signal.aborted ? 'stopped by the user' : stopReason,
+      summary: { ...(this.run.summary ?? {}), ...summary },
+    });
+    return summary;
+  }
+
+  /** Decides the next step from the journal alone. */
+  private async plan(signal: AbortSignal): Promise<Action> {
+    const { journal } = this.context;
+    const { gate } = this.options;
+    const experiments = this.experiments;
+    const waiting = experiments.find((experiment) => experiment.state === 'proposed' && !this.inflight.has(experiment.id));
+    if (waiting) return { kind: 'run', experiment: waiting };
+    const inflightOf = (subject: ExperimentId): number =>
+      experiments.filter((experiment) => this.inflight.has(experiment.id) && subjectOf(experiment) === subject).length;
+
+    const root = experiments.find((experiment) => experiment.role === 'baseline');
+    if (!root) throw new Error(`run ${this.run.id} has no baseline experiment`);
+    const rootSamples = samplesOf(experiments, root.id);
+    const rootAttempts = attemptsOf(experiments, root.id).length + inflightOf(root.id);
+    if (rootSamples.length + inflightOf(root.id) < gate.repeats) {
+      if (rootAttempts >= gate.repeats + 2) return { kind: 'stop', reason: `the baseline keeps failing: ${describeFailure(experiments, root.id)}` };
+      return { kind: 'run', experiment: this.createRepeat(root, 'repeat') };
+    }
+    if (rootSamples.length < gate.repeats) return { kind: 'wait' };
+
+    // Claims of a win get their repeats, then the gate.
+    for (const claim of experiments.filter((experiment) => experiment.metadata.claim === true && experiment.metadata.decidedAt === undefined)) {
+      const attempts = attemptsOf(experiments, claim.id);
+      const pending = inflightOf(claim.id);
+      const failed = attempts.find((attempt) => !attempt.outcome || !isScored(attempt.outcome));
+      if (failed && pending === 0) {
+        this.decide(claim, false, `a repeat did not succeed: ${failed.outcome?.status}`, {});
+        continue;
+      }
+      if (attempts.length + pending < gate.repeats) return { kind: 'run', experiment: this.createRepeat(claim, 'repeat') };
+      if (pending === 0) {
+        const incumbent = incumbentOf(experiments);
+        const decision = decideGate(this.context.task, journal, incumbent, claim, samplesOf(experiments, incumbent.id), samplesOf(experiments, claim.id), gate, this.options.seed);
+        this.decide(claim, decision.accepted, decision.detail, decision.record);
+        return this.plan(signal);
+      }
+    }
+    if (experiments.some((experiment) => experiment.metadata.claim === true && experiment.metadata.decidedAt === undefined)) {
+      // A claim is still being confirmed; new candidates would be measured against a moving incumbent.
+      return this.inflight.size > 0 ? { kind: 'wait' } : { kind: 'stop', reason: 'a claim could not be confirmed' };
+    }
+
+    const candidates = experiments.filter((experiment) => experiment.role === 'candidate');
+    const incumbent = incumbentOf(experiments);
+    const lastVerify = Math.max(0, ...experiments.filter((experiment) => experiment.role === 'verify').map((experiment) => experiment.seq));
+    const candidatesSinceVerify = candidates.filter((experiment) => experiment.seq > lastVerify && experiment.state === 'finished').length;
+    if (candidatesSinceVerify >= gate.verifyEvery && inflightOf(incumbent.id) === 0) {
+      return { kind: 'run', experiment: this.createRepeat(incumbent, 'verify') };
+    }
+    const budgetLeft = this.budgetLeftSeconds();
+    if (budgetLeft !== null && budgetLeft <= 0) return { kind: 'stop', reason: 'time budget spent' };
+    if (this.options.maxExperiments !== null && candidates.length >= this.options.maxExperiments) {
+      return { kind: 'stop', reason: `experiment budget spent (${this.options.maxExperiments})` };
+    }
+    if (budgetLeft !== null && budgetLeft < this.capSeconds(incumbent, 'candidate') * 0.5) {
+      return { kind: 'stop', reason: 'time budget too small for another candidate' };
+    }
+    if (this.inflight.size >= this.options.parallel) return { kind: 'wait' };
+    return signal.aborted ? { kind: 'wait' } : { kind: 'propose' };
+  }
+
+  private decide(claim: ExperimentRow, accepted: boolean, detail: string, record: Record<string, unknown>): void {
+    const { journal } = this.context;
+    const updated = journal.transaction(() => {
+      const row = journal.updateExperiment(claim.id, { accepted, metadata: { ...claim.metadata, decidedAt: now(), gate: { accepted, detail, ...record } } });
+      journal.appendEvent(this.run.id, 'gate', { accepted, detail, ...record }, claim.id);
+      return row;
+    });
+    this.context.observe({ type: 'gate', experiment: updated, accepted, detail });
+  }
+
+  /** A re-run of `subject`'s configuration with the next seed in its sequence. */
+  private createRepeat(subject: ExperimentRow, role: 'repeat' | 'verify'): ExperimentRow {
+    return this.context.journal.createExperiment({
+      runId: this.run.id,
+      parentId: subject.id,
+      role,
+      description: `${role} of #${subject.seq}`,
+      change: emptyChange(),
+      diff: '',
+      state: 'proposed',
+      outcome: null,
+      fidelity: 1,
+      accepted: false,
+      logPath: null,
+      artifactsPath: null,
+      metadata: {},
+    });
+  }
+
+  private async propose(signal: AbortSignal): Promise<void> {
+    const { journal, task, researcher } = this.context;
+    const experiments = this.experiments;
+    const incumbent = incumbentOf(experiments);
+    const summaries = experiments.map((experiment) => this.summarise(experiment));
+    const budgetLeft = this.budgetLeftSeconds();
+    const candidates = experiments.filter((experiment) => experiment.role === 'candidate').length;
+    const proposal = await researcher.propose({
+      task: { name: task.file.name, instructions: task.instructions, metric: task.file.metric, space: task.file.space },
+      history: summaries,
+      incumbent: this.summarise(incumbent),
+      budget: {
+        fractionUsed: this.options.budgetSeconds ? Math.min(1, this.elapsedSeconds() / this.options.budgetSeconds) : 0,
+        experimentsLeft: this.options.maxExperiments === null ? null : this.options.maxExperiments - candidates,
+        secondsLeft: budgetLeft,
+      },
+      seed: this.options.seed,
+      signal,
+    });
+    if (signal.aborted) return;
+    if (!proposal) {
+      journal.appendEvent(this.run.id, 'researcher.done', {});
+      this.run = journal.updateRun(this.run.id, { options: { ...this.run.options, maxExperiments: candidates } });
+      (this.options as { maxExperiments: number | null }).maxExperiments = candidates;
+      return;
+    }
+    const parent = journal.getExperiment(proposal.parentId as ExperimentId) ?? incumbent;
+    let invalidReason: string | null = null;
+    try {
+      if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
+      checkChange(task, lineageOf(journal, task, parent).assignment, proposal.change);
+    } catch (error) {
+      if (!(error instanceof ChangeError)) throw error;
+      invalidReason = `change did not apply: ${error.message}`;
+    }
+    const outcome: Outcome | null = invalidReason ? { status: 'failed', reason: invalidReason, metrics: {} } : null;
+    journal.createExperiment({
+      runId: this.run.id,
+      parentId: parent.id,
+      role: 'candidate',
+      description: proposal.description,
+      change: proposal.change,
+      diff: invalidReason ? '' : diffChange(task, lineageOf(journal, task, parent), proposal.change, join(this.context.stateDir, 'scratch')),
+      state: outcome ? 'finished' : 'proposed',
+      outcome,
+      fidelity: 1,
+      accepted: false,
+      logPath: null,
+      artifactsPath: null,
+      metadata: {},
+    });
+  }
+
+  private readonly lineageCache = new Map<ExperimentId, ReturnType<typeof lineageOf>>();
+
+  private summarise(experiment: ExperimentRow): ExperimentSummary {
+    let lineage = this.lineageCache.get(experiment.id);
+    if (!lineage) {
+      lineage = lineageOf(this.context.journal, this.context.task, experiment);
+      this.lineageCache.set(experiment.id, lineage);
+    }
+    return {
+      id: experiment.id,
+      parentId: experiment.parentId,
+      role: experiment.role,
+      description: experiment.description,
+      change: experiment.change,
+      assignment: lineage.assignment,
+      outcome: experiment.state === 'finished' ? experiment.outcome : null,
+      accepted: experiment.accepted,
+    };
+  }
+
+  /** How long an experiment may run: slower than the incumbent by capFactor is no gain worth waiting for. */
+  private capSeconds(experiment: ExperimentRow, role: ExperimentRow['role']): number {
+    const { gate } = this.options;
+    const limit = this.context.task.file.run.limits.wallSeconds;
+    if (role === 'baseline') return limit;
+    const experiments = this.experiments;
+    const reference = role === 'candidate' ? incumbentOf(experiments) : (this.context.journal.getExperiment(subjectOf(experiment) as ExperimentId) ?? experiment);
+    const samples = samplesOf(experiments, reference.id);
+    if (samples.length === 0 || this.context.task.file.metric.source !== 'wall-seconds') return limit;
+    const factor = role === 'candidate' ? gate.capFactor : Math.max(2, gate.capFactor);
+    return Math.min(limit, mean(samples) * factor + gate.capSlackSeconds);
+  }
+
+  private async execute1(experiment: ExperimentRow, signal: AbortSignal): Promise<void> {
+    const { journal, task, prepared, sandbox, stateDir, observe } = this.context;
+    const subject = subjectOf(experiment) as ExperimentId;
+    const attempt = this.experiments.filter((other) => subjectOf(other) === subject && other.seq < experiment.seq).length;
+    const seed = this.options.seed + attempt;
+    const capSeconds = this.capSeconds(experiment, experiment.role);
+    const started = journal.updateExperiment(experiment.id, { state: 'running', startedAt: now(), metadata: { ...experiment.metadata, seed, capSeconds } });
+    observe({ type: 'experiment.started', experiment: started, capSeconds });
+    const experimentDir = join(stateDir, 'experiments', experiment.id);
+    const scratchDir = join(stateDir, 'scratch', experiment.id);
+    mkdirSync(experimentDir, { recursive: true });
+    let result;
+    try {
+      result = await runExperiment({
+        task,
+        prepared,
+        sandbox,
+        lineage: lineageOf(journal, task, experiment),
+        experimentDir,
+        scratchDir,
+        wallSecondsCap: capSeconds,
+        seed,
+        signal,
+      });
+    } finally {
+      rmSync(scratchDir, { recursive: true, force: true });
+    }
+    if (signal.aborted) {
+      journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
+      return;
+    }
+    let outcome = result.outcome;
+    if (outcome.status === 'timeout' && experiment.role === 'candidate' && capSeconds < task.file.run.limits.wallSeconds) {
+      outcome = { ...outcome, reason: `slower than the incumbent: stopped at the ${capSeconds.toFixed(1)}s cap` };
+    }
+    const experiments = this.experiments;
+    const incumbent = incumbentOf(experiments);
+    const incumbentSamples = samplesOf(experiments, incumbent.id);
+    const claim =
+      experiment.role === 'candidate' && isScored(outcome) && incumbentSamples.length > 0 &&
+      isBetter(task.file.metric.direction, outcome.score, mean(incumbentSamples), this.options.gate.minRelativeGain);
+    const finished = journal.transaction(() => {
+      const row = journal.updateExperiment(experiment.id, {
+        state: 'finished',
+        outcome,
+        finishedAt: now(),
+        logPath: result.logDir,
+        artifactsPath: result.artifactsDir,
+        metadata: { ...started.metadata, ...(claim ? { claim: true } : {}) },
+      });
+      journal.appendEvent(this.run.id, 'experiment.finished', { status: outcome.status, score: isScored(outcome) ? outcome.score : null, claim }, experiment.id);
+      return row;
+    });
+    this.saveElapsed();
+    const best = samplesOf(this.experiments, incumbentOf(this.experiments).id);
+    observe({ type: 'experiment.finished', experiment: finished, best: best.length ? mean(best) : null, budgetLeftSeconds: this.budgetLeftSeconds() });
+  }
+}
+
+function describeFailure(experiments: readonly ExperimentRow[], subject: ExperimentId): string {
+  const failed = attemptsOf(experiments, subject).find((attempt) => attempt.outcome && !isScored(attempt.outcome));
+  return failed?.outcome && 'reason' in failed.outcome ? `${failed.outcome.status}: ${failed.outcome.reason}` : 'unknown';
+}
+

@@ -1,0 +1,169 @@
+/**
+ * The lab's composition root: from CLI options to a running research loop. Opens the journal, loads and
+ * prepares the task, picks the sandbox and the researcher, creates (or resumes) the run, calibrates the baseline
+ * (cached per task version, workspace, machine and sandbox), and runs generations one after another.
+ */
+import { cpus, hostname, totalmem } from 'node:os';
+import type { Journal, RunRow } from '../journal/journal.js';
+import { createResearcher } from '../researcher/registry.js';
+import { createSandbox } from '../sandbox/create-sandbox.js';
+import type { Sandbox } from '../sandbox/types.js';
+import { emptyChange } from '../task/change.js';
+import { type ExperimentId, type RunId, newRunId } from '../task/ids.js';
+import { type Task, loadTask } from '../task/loader.js';
+import { isScored } from '../task/outcome.js';
+import { hashFolder, prepareTask } from '../task/prepare.js';
+import type { LabObserver } from './events.js';
+import type { RunOptions } from './options.js';
+import { ResearchLoop, optionsOf } from './research.js';
+import type { RunSummary } from './summary.js';
+
+export interface LabEnvironment {
+  journal: Journal;
+  stateDir: string;
+  observe: LabObserver;
+  signal: AbortSignal;
+}
+
+/** Same task files, same machine, same sandbox: the baseline's time is comparable and need not be measured again. */
+export function calibrationKey(task: Task, sandbox: Sandbox, repeats: number): string {
+  const machine = `${hostname()}|${cpus()[0]?.model ?? 'cpu'}|${cpus().length}|${Math.round(totalmem() / 2 ** 30)}G`;
+  const files = hashFolder(task.workspaceDir, task.file.workspace.ignore).slice(0, 16);
+  const harness = hashFolder(task.harnessDir).slice(0, 16);
+  return `baseline:${task.file.name}@${task.file.version}:${files}:${harness}:${JSON.stringify(task.file.harness.params)}:${sandbox.kind}:${machine}:x${repeats}`;
+}
+
+interface CachedCalibration {
+  outcomes: unknown[];
+  measuredAt: string;
+  runId: string;
+}
+
+function createRun(environment: LabEnvironment, task: Task, sandbox: Sandbox, options: RunOptions, generation: number, parentRunId: RunId | null): RunRow {
+  const { journal } = environment;
+  return journal.transaction(() => {
+    const run = journal.createRun({
+      id: newRunId(),
+      task: task.file.name,
+      taskDir: task.dir,
+      researcher: options.researcher,
+      options: options as unknown as Record<string, unknown>,
+      status: 'running',
+      generation,
+      parentRunId,
+      stopReason: null,
+      summary: null,
+    });
+    const baseline = journal.createExperiment({
+      runId: run.id,
+      parentId: (options.baseExperimentId as ExperimentId | null) ?? null,
+      role: 'baseline',
+      description: generation === 0 ? 'baseline' : `baseline: generation ${generation - 1}'s best`,
+      change: emptyChange(),
+      diff: '',
+      state: 'proposed',
+      outcome: null,
+      fidelity: 1,
+      accepted: false,
+      logPath: null,
+      artifactsPath: null,
+      metadata: {},
+    });
+    if (generation === 0) reuseCalibration(journal, run, baseline.id, calibrationKey(task, sandbox, options.gate.repeats), options.gate.repeats);
+    return run;
+  });
+}
+
+/** Records a cached calibration as the baseline's finished runs, marked as cached, so the run needn't pay again. */
+function reuseCalibration(journal: Journal, run: RunRow, baselineId: ExperimentId, key: string, repeats: number): void {
+  const cached = journal.getCache(key) as CachedCalibration | undefined;
+  if (!cached || cached.outcomes.length < repeats) return;
+  const finishedAt = new Date().toISOString();
+  cached.outcomes.slice(0, repeats).forEach((outcome, index) => {
+    const metadata = { cached: { key, measuredAt: cached.measuredAt, runId: cached.runId } };
+    const update = { state: 'finished' as const, outcome: outcome as never, finishedAt, metadata };
+    if (index === 0) {
+      journal.updateExperiment(baselineId, update);
+      return;
+    }
+    const repeat = journal.createExperiment({
+      runId: run.id, parentId: baselineId, role: 'repeat', description: 'repeat of #1 (cached calibration)', change: emptyChange(), diff: '',
+      state: 'proposed', outcome: null, fidelity: 1, accepted: false, logPath: null, artifactsPath: null, metadata: {},
+    });
+    journal.updateExperiment(repeat.id, update);
+  });
+}
+
+/** Stores a fresh generation-0 calibration for the next run. */
+function storeCalibration(journal: Journal, task: Task, sandbox: Sandbox, run: RunRow): void {
+  if (run.generation !== 0) return;
+  const options = optionsOf(run);
+  const key = calibrationKey(task, sandbox, options.gate.repeats);
+  const experiments = journal.listExperiments(run.id);
+  const root = experiments.find((experiment) => experiment.role === 'baseline');
+  if (!root || root.metadata.cached) return;
+  const outcomes = experiments
+    .filter((experiment) => (experiment.id === root.id || (experiment.parentId === root.id && experiment.role === 'repeat')) && experiment.state === 'finished')
+    .map((experiment) => experiment.outcome)
+    .filter((outcome) => outcome && isScored(outcome));
+  if (outcomes.length >= options.gate.repeats && !journal.getCache(key)) {
+    journal.setCache(key, { outcomes: outcomes.slice(0, options.gate.repeats), measuredAt: new Date().toISOString(), runId: run.id });
+  }
+}
+
+export interface ResearchRequest {
+  options: RunOptions;
+  generations: number;
+  resume?: RunId;
+}
+
+export interface ResearchResult {
+  runs: RunSummary[];
+  sandbox: Sandbox;
+}
+
+/** Starts (or resumes) a research run and its further generations; returns each generation's summary. */
+export async function research(environment: LabEnvironment, request: ResearchRequest, onStart?: (run: RunRow, sandbox: Sandbox) => void): Promise<ResearchResult> {
+  const { journal, signal } = environment;
+  let run: RunRow;
+  let options: RunOptions;
+  if (request.resume) {
+    const existing = journal.getRun(request.resume);
+    if (!existing) throw new Error(`no run ${request.resume}`);
+    run = existing;
+    options = { ...optionsOf(run), ...pickOverrides(request.options) };
+    run = journal.updateRun(run.id, { options: options as unknown as Record<string, unknown> });
+  } else {
+    options = request.options;
+    run = undefined as unknown as RunRow;
+  }
+  const task = loadTask(request.resume ? run.taskDir : options.task);
+  const sandbox = await createSandbox(options.sandboxMode);
+  const prepared = await prepareTask(task, environment.stateDir);
+  const researcher = createResearcher(options.researcher, { seed: options.seed });
+  const summaries: RunSummary[] = [];
+  let generation = request.resume ? run.generation : 0;
+  const lastGeneration = (request.resume ? run.generation : 0) + request.generations - 1;
+  if (!request.resume) run = createRun(environment, task, sandbox, options, 0, null);
+  for (;;) {
+    onStart?.(run, sandbox);
+    const loop = new ResearchLoop({ journal, task, prepared, sandbox, researcher, stateDir: environment.stateDir, observe: environment.observe }, run);
+    const summary = await loop.execute(signal);
+    storeCalibration(journal, task, sandbox, journal.getRun(run.id) ?? run);
+    summaries.push(summary);
+    if (signal.aborted || generation >= lastGeneration || summary.bestExperimentId === summary.baselineExperimentId) break;
+    generation += 1;
+    const next: RunOptions = { ...options, baseExperimentId: summary.bestExperimentId };
+    run = createRun(environment, task, sandbox, next, generation, run.id);
+  }
+  return { runs: summaries, sandbox };
+}
+
+/** Options a resume may change: more budget, more experiments, another parallelism. */
+function pickOverrides(options: Partial<RunOptions>): Partial<RunOptions> {
+  const overrides: Partial<RunOptions> = {};
+  if (options.budgetSeconds !== undefined) overrides.budgetSeconds = options.budgetSeconds;
+  if (options.maxExperiments !== undefined) overrides.maxExperiments = options.maxExperiments;
+  if (options.parallel !== undefined) overrides.parallel = options.parallel;
+  return overrides;
+}

@@ -1,0 +1,69 @@
+/**
+ * Finds and parses tasks: a built-in name (a folder under the project's `tasks/`) or a path to a task folder.
+ * Every problem becomes one TaskError line that names the file and the field.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TaskError, describeZodError } from './errors.js';
+import { TaskFile } from './schema.js';
+
+export const BUILTIN_TASKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../tasks');
+
+export interface Task {
+  dir: string;
+  file: TaskFile;
+  instructions: string;
+  workspaceDir: string;
+  harnessDir: string;
+  builtin: boolean;
+}
+
+export function listBuiltinTasks(): Task[] {
+  if (!existsSync(BUILTIN_TASKS_DIR)) return [];
+  return readdirSync(BUILTIN_TASKS_DIR)
+    .filter((name) => existsSync(join(BUILTIN_TASKS_DIR, name, 'task.json')))
+    .sort()
+    .map((name) => loadTaskDir(join(BUILTIN_TASKS_DIR, name), true));
+}
+
+/** `nameOrDir` is a built-in task's name or a path to a folder holding a task.json. */
+export function loadTask(nameOrDir: string): Task {
+  const builtin = join(BUILTIN_TASKS_DIR, nameOrDir);
+  if (/^[a-z0-9-]+$/.test(nameOrDir) && existsSync(join(builtin, 'task.json'))) return loadTaskDir(builtin, true);
+  const dir = resolve(nameOrDir);
+  if (!existsSync(dir)) {
+    const known = listBuiltinTasks().map((task) => task.file.name).join(', ');
+    throw new TaskError(`no task '${nameOrDir}': not a built-in task (${known || 'none'}) and no such folder`);
+  }
+  return loadTaskDir(dir, false);
+}
+
+export function loadTaskDir(dir: string, builtin = false): Task {
+  const taskPath = join(dir, 'task.json');
+  if (!existsSync(taskPath)) throw new TaskError(`${dir}: no task.json in this folder`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(taskPath, 'utf8'));
+  } catch (error) {
+    throw new TaskError(`${taskPath}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = TaskFile.safeParse(raw);
+  if (!parsed.success) throw new TaskError(`${taskPath}: ${describeZodError(parsed.error)}`);
+  const file = parsed.data;
+  const within = (relative: string, what: string, kind: 'file' | 'dir'): string => {
+    const path = resolve(dir, relative);
+    if (!existsSync(path)) throw new TaskError(`${taskPath}: ${what} '${relative}' does not exist`);
+    const isDir = statSync(path).isDirectory();
+    if (kind === 'dir' && !isDir) throw new TaskError(`${taskPath}: ${what} '${relative}' is not a folder`);
+    if (kind === 'file' && isDir) throw new TaskError(`${taskPath}: ${what} '${relative}' is not a file`);
+    return path;
+  };
+  const instructionsPath = within(file.instructions, 'instructions', 'file');
+  const workspaceDir = within(file.workspace.dir, 'workspace.dir', 'dir');
+  const harnessDir = within(file.harness.dir, 'harness.dir', 'dir');
+  within(join(file.harness.dir, file.harness.score), 'harness.score', 'file');
+  if (file.harness.prepare) within(join(file.harness.dir, file.harness.prepare), 'harness.prepare', 'file');
+  if (file.run.configFile) within(join(file.workspace.dir, file.run.configFile), 'run.configFile', 'file');
+  return { dir, file, instructions: readFileSync(instructionsPath, 'utf8'), workspaceDir, harnessDir, builtin };
+}

@@ -1,0 +1,96 @@
+/**
+ * The task file (`task.json`) schema. A task is a folder: this file, markdown instructions, an editable
+ * workspace, and a trusted harness (prepare + score scripts and the data they own). See docs/tasks.md.
+ */
+import { z } from 'zod';
+import { Space } from './space.js';
+
+const RelativePath = z
+  .string()
+  .min(1)
+  .refine((path) => !path.startsWith('/'), 'must be a path relative to the task folder');
+
+/** A glob of workspace paths: `*` within a segment, `**` across segments. No absolute paths, no `..`. */
+export const Glob = z
+  .string()
+  .min(1)
+  .refine((glob) => !glob.startsWith('/') && !glob.split('/').includes('..'), 'a glob must stay inside the workspace (no leading / or ..)')
+  .refine((glob) => !/[[\]{}]/.test(glob), 'only * and ** are supported in globs');
+
+export const Limits = z
+  .object({
+    wallSeconds: z.number().positive().max(24 * 3600),
+    memoryMb: z.number().int().positive().default(4096),
+    processes: z.number().int().positive().default(256),
+    fileSizeMb: z.number().int().positive().default(512),
+    diskMb: z.number().int().positive().default(1024),
+    outputKb: z.number().int().positive().default(1024),
+    threads: z.number().int().positive().default(2),
+  })
+  .strict();
+export type Limits = z.infer<typeof Limits>;
+
+export const Metric = z
+  .object({
+    name: z.string().min(1),
+    direction: z.enum(['minimize', 'maximize']),
+    unit: z.string().optional(),
+    /** `wall-seconds`: the harness's own clock is the score (the scorer only passes or fails the run). `scorer`: the scorer's number. */
+    source: z.enum(['wall-seconds', 'scorer']),
+  })
+  .strict();
+export type Metric = z.infer<typeof Metric>;
+
+export const TaskFile = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes'),
+    version: z.string().min(1),
+    title: z.string().min(1),
+    instructions: RelativePath,
+    workspace: z
+      .object({
+        dir: RelativePath,
+        editable: z.array(Glob).min(1),
+        /** Paths (globs) never copied back as artifacts or shown in diffs, e.g. build outputs. */
+        ignore: z.array(Glob).default([]),
+      })
+      .strict(),
+    harness: z
+      .object({
+        dir: RelativePath,
+        /** Trusted script run once per task version: writes `inputs/` (mounted read-only into the sandbox) and `hidden/` (never mounted). */
+        prepare: RelativePath.optional(),
+        /** Trusted script run after each experiment, outside the sandbox: prints one JSON object (see docs/tasks.md). */
+        score: RelativePath,
+        params: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict(),
+    run: z
+      .object({
+        /** argv; placeholders {node}, {tsx}, {inputs}, {artifacts}, {workdir} are filled in by the harness. */
+        command: z.array(z.string().min(1)).min(1),
+        artifacts: RelativePath.default('artifacts'),
+        /** The workspace file the space's knobs are written into (JSON), keys as dotted paths. */
+        configFile: RelativePath.optional(),
+        /** Dotted key in configFile that the harness sets to its own seed for every run, so a seed is never a researcher's lever. */
+        seedKey: z.string().min(1).optional(),
+        limits: Limits,
+      })
+      .strict(),
+    metric: Metric,
+    space: Space.default({}),
+    human: z.object({ minutes: z.number().positive(), score: z.number().optional(), source: z.string().optional() }).strict().optional(),
+    reference: z.object({ score: z.number(), description: z.string().optional() }).strict().optional(),
+    /** The baseline's expected score on the reference machine, for documentation; the lab always measures its own. */
+    baseline: z.object({ score: z.number().optional(), description: z.string().optional() }).strict().optional(),
+  })
+  .strict()
+  .superRefine((task, context) => {
+    if (task.space && Object.keys(task.space).length > 0 && !task.run.configFile) {
+      context.addIssue({ code: 'custom', path: ['run', 'configFile'], message: 'a task with a space needs run.configFile to write knob values into' });
+    }
+    if (task.run.seedKey && !task.run.configFile) {
+      context.addIssue({ code: 'custom', path: ['run', 'seedKey'], message: 'run.seedKey needs run.configFile' });
+    }
+  });
+export type TaskFile = z.infer<typeof TaskFile>;

@@ -80,7 +80,7 @@ describe('rmsnorm', () => {
 });
 
 describe('matmul', () => {
-  for (const [BT, C, OC] of [[7, 5, 6], [8, 8, 4], [3, 9, 11]]) {
+  for (const [BT, C, OC] of [[7, 5, 6], [8, 8, 4], [3, 9, 11], [9, 13, 10]]) {
     for (const withBias of [true, false]) {
       it(`BT=${BT} C=${C} OC=${OC} ${withBias ? 'with' : 'without'} bias: forward is inp @ weight^T + bias, backward matches`, () => {
         const rng = createRng(BT * 100 + C * 10 + OC);

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RunId } from '../task/ids.js';
-import { openJournal } from '../journal/journal.js';
+import { openJournal, type Journal } from '../journal/journal.js';
 import { journalPath } from '../journal/paths.js';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from './common.js';
 
@@ -24,7 +24,7 @@ function verify(runText: string | undefined, json: boolean): number {
   const runId = runText === undefined ? undefined : parseRunId(runText);
   const path = journalPath();
   if (!existsSync(path)) throw new CommandFailure(`no journal at ${path} (set SUCCESSOR_HOME, or run the lab here first)`);
-  const journal = openJournal(path, { readonly: true });
+  const journal = openReadonly(path);
   try {
     const report = journal.verifyAudit({ runId });
     if (runId !== undefined && report.entries === 0 && journal.getRun(runId) === undefined) {
@@ -35,8 +35,20 @@ function verify(runText: string | undefined, json: boolean): number {
     else if (report.ok) process.stdout.write(`audit ok:${scope} ${report.entries} entries, head ${report.headHash}\n`);
     else process.stdout.write(`audit FAILED:${scope} entry ${report.firstBad?.seq}: ${report.firstBad?.reason}\n`);
     return report.ok ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    // A dropped table or a damaged file is a failed verification too, not an internal error.
+    if (error instanceof UsageError) throw error;
+    throw new CommandFailure(`cannot verify ${path}: ${(error as Error).message}`);
   } finally {
     journal.close();
+  }
+}
+
+function openReadonly(path: string): Journal {
+  try {
+    return openJournal(path, { readonly: true });
+  } catch (error) {
+    throw new CommandFailure(`cannot open ${path}: ${(error as Error).message}`);
   }
 }
 

@@ -55,7 +55,10 @@ export interface Journal {
   close(): void;
 }
 
-/** Opens (creating and migrating when writable) the journal at `path`. `readonly` never creates or writes anything. */
+/**
+ * Opens the journal at `path`, creating its directory and file and migrating it when writable. `readonly` needs an
+ * existing, migrated file and never writes rows (SQLite may still create the -wal/-shm files beside it).
+ */
 export function openJournal(path: string, options: { readonly?: boolean } = {}): Journal {
   const readonly = options.readonly ?? false;
   if (!readonly) mkdirSync(dirname(path), { recursive: true });

@@ -34,6 +34,11 @@ export function loadMobyDick(): string {
   return chapters.map((chapter) => chapter.text).join('\n\n');
 }
 
+/** The corpus: a UTF-8 text file when a path is given, otherwise Moby Dick. */
+export function loadCorpus(path?: string): string {
+  return path === undefined ? loadMobyDick() : readTextFile(path);
+}
+
 /** Reads a UTF-8 text file, turning every way it can be unusable into one DataError line. */
 export function readTextFile(path: string): string {
   let bytes: Buffer;

@@ -171,6 +171,7 @@ async function killMembers(dirs: string[]): Promise<void> {
     const pids = await memberPids(dirs);
     if (pids.length === 0) return;
     for (const pid of pids) {
+      if (pid <= 1 || pid === process.pid) continue; // a group holding init or the lab is not ours to empty
       try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
     }
     await sleep(10);

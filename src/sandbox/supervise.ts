@@ -65,18 +65,22 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       child.once('error', (error) => reject(new SandboxError(`could not start the sandbox: ${error.message}`)));
       child.once('exit', (code, signal) => resolve({ code, signal }));
     });
-    const rootPid = child.pid ?? -1;
+    if (child.pid === undefined) await exited; // spawn failed: rejects with the reason
+    // Never undefined past this point; a stray -1 would make `process.kill(-rootPid)` signal init.
+    const rootPid = child.pid!;
 
     let killedFor: KillReason | null = null;
+    let finished = false;
     let peakPolledBytes = 0;
     const killTree = async () => {
       try { process.kill(-rootPid, 'SIGKILL'); } catch { /* group already gone */ }
       if (cgroup) await cgroup.killAll();
-      else killPids(await treePids(rootPid, rootPid));
+      else killPids(treePids(rootPid, rootPid));
     };
     const kill = (reason: KillReason) => {
+      if (finished) return; // a poll that was in flight when the run ended
       killedFor ??= reason;
-      void killTree();
+      killTree().catch(() => undefined);
     };
 
     const stdout = new OutputCapture(limits.outputBytes);
@@ -109,8 +113,8 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       const stats = cgroup ? await cgroup.stats() : null;
       if (stats && stats.pidsLimitHits > 0) kill('processes');
       if (!enforcement.cgroups?.memory) {
-        const pids = cgroup ? await cgroup.pids() : await treePids(rootPid, rootPid);
-        const resident = await residentBytes(pids);
+        const pids = cgroup ? await cgroup.pids() : treePids(rootPid, rootPid);
+        const resident = residentBytes(pids);
         peakPolledBytes = Math.max(peakPolledBytes, resident);
         if (resident > limits.memoryBytes) kill('memory');
       }
@@ -124,6 +128,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     try {
       exit = await exited;
     } finally {
+      finished = true;
       clearTimeout(wallTimer);
       clearInterval(poller);
       abortSignal?.removeEventListener('abort', onAbort);
@@ -167,7 +172,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
 /** Without a cgroup, the tree is dead when /proc shows no descendant and no member of its process group. */
 async function waitForTreeDeath(rootPid: number): Promise<void> {
   for (let round = 0; round < 200; round++) {
-    const pids = await treePids(rootPid, rootPid);
+    const pids = treePids(rootPid, rootPid);
     if (pids.length === 0) return;
     killPids(pids);
     await sleep(10);

@@ -9,6 +9,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBubblewrapSandbox } from '../../src/sandbox/bubblewrap.js';
+import { findExecutable } from '../../src/sandbox/enforcement.js';
 import { createSandbox, SandboxUnavailableError, type Sandbox } from '../../src/sandbox/index.js';
 import { nodeDirectory, sandboxContract, useWorkdir } from './contract.js';
 
@@ -30,6 +32,8 @@ if (!sandbox) {
 } else {
   const bubblewrap = sandbox;
   sandboxContract(bubblewrap);
+  // A developer's machine (not root): namespaces still isolate and kill the tree; memory is polled, processes unlimited.
+  sandboxContract(await createBubblewrapSandbox({ cgroups: null, prlimitPath: findExecutable('prlimit') }), ' without cgroups');
 
   describe('bubblewrap isolation', () => {
     const { state, request } = useWorkdir();

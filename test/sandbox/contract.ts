@@ -40,15 +40,29 @@ export function hostProcessesWith(token: string): number[] {
   return found;
 }
 
+/** Per-run cgroup directories this process still has (the sandbox names them `run-<lab pid>-...`). */
+export function runCgroupsOf(pid: number): string[] {
+  const left: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const [mountFields, fsFields] = line.split(' - ');
+    if (!fsFields?.startsWith('cgroup')) continue;
+    const base = path.join(mountFields.split(' ')[4], 'successor-sandbox');
+    try {
+      left.push(...readdirSync(base).filter((name) => name.startsWith(`run-${pid}-`)).map((name) => path.join(base, name)));
+    } catch { /* no base on this hierarchy */ }
+  }
+  return left;
+}
+
 const uniqueToken = () => `successor-token-${process.pid}-${Math.random().toString(36).slice(2)}`;
 
-export function sandboxContract(sandbox: Sandbox): void {
+export function sandboxContract(sandbox: Sandbox, variant = ''): void {
   const needs = (protection: Protection) => ({
     skip: !sandbox.protections.includes(protection),
     label: sandbox.protections.includes(protection) ? '' : ` (skipped: no ${protection} here)`,
   });
 
-  describe(`Sandbox contract: ${sandbox.kind}`, () => {
+  describe(`Sandbox contract: ${sandbox.kind}${variant}`, () => {
     const { state, request } = useWorkdir();
 
     it('runs node with the given read-only paths and returns its exit and output', async () => {
@@ -147,6 +161,10 @@ export function sandboxContract(sandbox: Sandbox): void {
 
     it('rejects a request naming a path that does not exist (the caller\'s bug, thrown)', async () => {
       await expect(sandbox.run({ ...request(['true']), readOnlyPaths: ['/no/such/path'] })).rejects.toThrow(/does not exist/);
+    });
+
+    it('has removed the cgroup of every run above', () => {
+      expect(runCgroupsOf(process.pid)).toEqual([]);
     });
   });
 }

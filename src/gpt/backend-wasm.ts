@@ -17,7 +17,7 @@ import { LAYERNORM_EPSILON } from './kernels/layernorm.js';
 import { RMSNORM_EPSILON } from './kernels/rmsnorm.js';
 import { SharedArena } from './wasm/arena.js';
 import { kernelModule } from './wasm/module.js';
-import { WorkerPool, type Part } from './wasm/pool.js';
+import { WorkerPool } from './wasm/pool.js';
 
 export interface WasmBackendOptions {
   /** Threads including the main one; defaults to the machine's available parallelism. */
@@ -44,7 +44,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
   const owned = (...arrays: (Floats | null)[]): boolean =>
     arrays.every((array) => array === null || (array instanceof Float32Array && arena.owns(array)));
   const pointer = (array: Floats | Int32Array | null): number => (array === null ? 0 : array.byteOffset);
-  const run = (kernel: Parameters<WorkerPool['run']>[0], units: number, grain: number, values: number[], work: number): Part[] =>
+  const run = (kernel: Parameters<WorkerPool['run']>[0], units: number, grain: number, values: number[], work: number): void =>
     pool.run(kernel, units, grain, values, work >= PARALLEL_WORK);
   /** The byte offset of `tokens` (BT) in shared memory, copying them into a scratch region if they live elsewhere. */
   const stage = (name: string, tokens: Int32Array, length: number): number => {
@@ -53,9 +53,15 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     arena.int32s(offset, length).set(tokens.subarray(0, length));
     return offset;
   };
+  /** Zeroed per-thread partial sums (threads x strideBytes) for a kernel whose threads each sum their chunks. */
+  const partials = (name: string, strideBytes: number): number => {
+    const offset = arena.scratch(name, threads * strideBytes);
+    new Uint8Array(arena.memory.buffer, offset, threads * strideBytes).fill(0);
+    return offset;
+  };
   /** Adds the per-thread partial sums that a norm backward left in scratch into the real gradient buffers. */
-  const addPartials = (parts: Part[], partials: number, strideBytes: number, targets: Floats[], C: number): void => {
-    for (const { thread } of parts) {
+  const addPartials = (partials: number, strideBytes: number, targets: Floats[], C: number): void => {
+    for (let thread = 0; thread < threads; thread++) {
       const values = arena.floats(partials + thread * strideBytes, targets.length * C);
       targets.forEach((target, which) => {
         for (let i = 0; i < C; i++) target[i] += values[which * C + i];
@@ -91,10 +97,10 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
         return tsBackend.layernormBackward(dInp, dWeight, dBias, dOut, inp, weight, mean, rstd, BT, C);
       }
       const stride = lineAligned(2 * C * 4);
-      const partials = arena.scratch('normPartials', threads * stride);
-      const parts = run('layernormBackward', BT, 1,
-        [pointer(dInp), partials, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(mean), pointer(rstd), C], BT * C);
-      addPartials(parts, partials, stride, [dWeight, dBias], C);
+      const sums = partials('normPartials', stride);
+      run('layernormBackward', BT, 1,
+        [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(mean), pointer(rstd), C], BT * C);
+      addPartials(sums, stride, [dWeight, dBias], C);
     },
 
     rmsnormForward(out, rstd, inp, weight, BT, C) {
@@ -104,10 +110,9 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     rmsnormBackward(dInp, dWeight, dOut, inp, weight, rstd, BT, C) {
       if (!owned(dInp, dWeight, dOut, inp, weight, rstd)) return tsBackend.rmsnormBackward(dInp, dWeight, dOut, inp, weight, rstd, BT, C);
       const stride = lineAligned(C * 4);
-      const partials = arena.scratch('normPartials', threads * stride);
-      const parts = run('rmsnormBackward', BT, 1,
-        [pointer(dInp), partials, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(rstd), C], BT * C);
-      addPartials(parts, partials, stride, [dWeight], C);
+      const sums = partials('normPartials', stride);
+      run('rmsnormBackward', BT, 1, [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(rstd), C], BT * C);
+      addPartials(sums, stride, [dWeight], C);
     },
 
     matmulForward(out, inp, weight, bias, BT, C, OC) {
@@ -201,10 +206,12 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     },
     sumOfSquares(values, offset, length) {
       if (!owned(values)) return tsBackend.sumOfSquares(values, offset, length);
-      const partials = arena.scratch('sumOfSquares', threads * 64);
-      const parts = run('sumOfSquares', length, CACHE_LINE_FLOATS, [pointer(values) + offset * 4, partials], length);
-      const sums = arena.doubles(partials, threads * 8);
-      return parts.reduce((total, { thread }) => total + sums[thread * 8], 0);
+      const sums = partials('sumOfSquares', 64);
+      run('sumOfSquares', length, CACHE_LINE_FLOATS, [pointer(values) + offset * 4, sums], length);
+      const threadSums = arena.doubles(sums, threads * 8);
+      let total = 0;
+      for (let thread = 0; thread < threads; thread++) total += threadSums[thread * 8];
+      return total;
     },
     scale(values, offset, length, factor) {
       if (!owned(values)) return tsBackend.scale(values, offset, length, factor);

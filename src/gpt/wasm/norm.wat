@@ -1,7 +1,7 @@
 ;; LayerNorm and RMSNorm over rows of C channels, as kernels/layernorm.ts and kernels/rmsnorm.ts. Threads split
-;; the rows. The weight and bias gradients are sums over all rows, so each thread sums its rows into its own
-;; partials (at partials + thread * partialStride: dWeight (C), then dBias (C)) and the backend adds the
-;; partials of all threads afterwards: threads never write the same memory.
+;; the rows. The weight and bias gradients are sums over all rows, so each thread adds its rows into its own
+;; partials (at partials + thread * partialStride: dWeight (C), then dBias (C)), which the backend zeroes before
+;; and adds into the real gradients after: threads never write the same memory.
 ;; Each loop runs four channels at a time, then one at a time for the last C % 4.
 
 (func (export "layernormForward") (param $thread i32) (param $start i32) (param $end i32)
@@ -65,7 +65,7 @@
     (local.set $row (i32.add (local.get $row) (i32.const 1)))
     (br $rows))))
 
-;; dInp (BT,C) rows [start, end) += input gradient; this thread's partials (dWeight, dBias) = sums over its rows
+;; dInp (BT,C) rows [start, end) += input gradient; this thread's partials (dWeight, dBias) += sums over the rows
 (func (export "layernormBackward") (param $thread i32) (param $start i32) (param $end i32)
   (param $dInp i32) (param $partials i32) (param $partialStride i32) (param $dOut i32) (param $inp i32) (param $weight i32)
   (param $mean i32) (param $rstd i32) (param $C i32)
@@ -78,7 +78,6 @@
   (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
   (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $thread) (local.get $partialStride))))
   (local.set $dBias (i32.add (local.get $dWeight) (i32.shl (local.get $C) (i32.const 2))))
-  (memory.fill (local.get $dWeight) (i32.const 0) (i32.shl (local.get $C) (i32.const 3)))
   (local.set $row (local.get $start))
   (block $rowsDone (loop $rows
     (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $end)))
@@ -201,7 +200,7 @@
     (local.set $row (i32.add (local.get $row) (i32.const 1)))
     (br $rows))))
 
-;; dInp (BT,C) rows [start, end) += input gradient; this thread's partial dWeight = sum over its rows
+;; dInp (BT,C) rows [start, end) += input gradient; this thread's partial dWeight += sum over the rows
 (func (export "rmsnormBackward") (param $thread i32) (param $start i32) (param $end i32)
   (param $dInp i32) (param $partials i32) (param $partialStride i32) (param $dOut i32) (param $inp i32) (param $weight i32)
   (param $rstd i32) (param $C i32)
@@ -211,7 +210,6 @@
   (local $rowRstd f32) (local $normScalar f32) (local $dScalar f32) (local $dNormNormMean f32)
   (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
   (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $thread) (local.get $partialStride))))
-  (memory.fill (local.get $dWeight) (i32.const 0) (i32.shl (local.get $C) (i32.const 2)))
   (local.set $row (local.get $start))
   (block $rowsDone (loop $rows
     (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $end)))

@@ -1,9 +1,10 @@
 /**
  * A pool of threads that run the wasm kernels over one shared WebAssembly.Memory, with synchronous calls:
- * `run` splits a job's units into one part per thread, hands the workers their parts through the shared control
- * block (Atomics.notify), does the main thread's part itself, then sleeps (Atomics.wait) until the last worker
- * is done. A kernel call therefore looks like a plain function call to the backend, and the workers' writes are
- * visible when it returns.
+ * `run` publishes a job in the shared control block and wakes the workers (Atomics.notify); every thread, the
+ * main one included, claims chunks of the job until none is left (control.ts); then the main thread sleeps
+ * (Atomics.wait) until the last chunk is done. A kernel call therefore looks like a plain function call to the
+ * backend, and the workers' writes are visible when it returns. Chunks are claimed, not assigned, so a worker
+ * that the OS schedules late (the machine may be shared) delays nothing: the others do its share.
  *
  * Workers are TypeScript (worker.ts) loaded through tsx's `tsImport`, from a small bootstrap: Node 20 does not
  * apply loader hooks of `--import` to a worker's entry. This works from the CLI, from `bin/run-ts.js` and inside
@@ -14,22 +15,18 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { ARGUMENT_COUNT, END, FAILED, KERNEL, PENDING, SEQUENCE, SLOT, START, STOP } from './control.js';
+import {
+  ARGUMENT_COUNT, CHUNK, CHUNKS, DONE, FAILED, KERNEL, MAXIMUM_CHUNKS, NEXT, runChunks, SLOT, STOPPED, UNITS, type Kernel,
+} from './control.js';
 import { KERNEL_NAMES, type KernelName } from './module.js';
 
-type Kernel = (...values: number[]) => void;
-
-/** A worker's kernel threw; the message carries the worker's stack. */
+/** A kernel threw (on any thread); the message carries the thread's stack. */
 export class KernelError extends Error {
   override name = 'KernelError';
 }
 
-/** One thread's part of a job. */
-export interface Part {
-  thread: number;
-  start: number;
-  end: number;
-}
+/** Chunks per thread and job: enough that a thread the OS schedules late costs little, few enough to be cheap. */
+const CHUNKS_PER_THREAD = 4;
 
 const BOOTSTRAP = `
 const { workerData } = require('node:worker_threads');
@@ -40,6 +37,7 @@ export class WorkerPool {
   private readonly kernels: Kernel[];
   private readonly control: Int32Array;
   private readonly values: Float64Array;
+  private generation = 0;
   private disposed = false;
 
   private constructor(
@@ -57,7 +55,7 @@ export class WorkerPool {
 
   /** Starts threads - 1 workers; the main thread is thread 0. Resolves once every worker is ready. */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number): Promise<WorkerPool> {
-    const control = new SharedArrayBuffer(threads * SLOT * Int32Array.BYTES_PER_ELEMENT);
+    const control = new SharedArrayBuffer(Math.max(threads, 1) * SLOT * Int32Array.BYTES_PER_ELEMENT);
     const values = new SharedArrayBuffer(ARGUMENT_COUNT * Float64Array.BYTES_PER_ELEMENT);
     const workers: Worker[] = [];
     const errorPorts: MessagePort[] = [];
@@ -86,75 +84,65 @@ export class WorkerPool {
   }
 
   /**
-   * Runs kernel(thread, start, end, ...values) over units [0, units), cut into one part per thread at multiples
-   * of `grain`, or all on the main thread when `parallel` is false (work too small to pay for waking a worker).
-   * Returns the parts that ran, for kernels that leave per-thread partial results.
+   * Runs kernel(thread, start, end, ...values) over units [0, units) and returns when all of it is done.
+   * Chunks start at multiples of `grain`. With `parallel` false (work too small to pay for waking a worker) or a
+   * single thread, the main thread runs the whole range in one call.
    */
-  run(kernel: KernelName, units: number, grain: number, values: readonly number[], parallel = true): Part[] {
+  run(kernel: KernelName, units: number, grain: number, values: readonly number[], parallel = true): void {
     if (this.disposed) throw new Error('the wasm backend was disposed');
     if (values.length > ARGUMENT_COUNT) throw new RangeError(`${kernel}: more than ${ARGUMENT_COUNT} arguments`);
+    if (units <= 0) return;
     const index = KERNEL_NAMES.indexOf(kernel);
-    const parts = parallel ? partition(units, grain, this.threads) : [{ thread: 0, start: 0, end: units }];
-    this.values.fill(0);
-    this.values.set(values);
-    const workerParts = parts.filter((part) => part.thread > 0);
-    const control = this.control;
-    Atomics.store(control, PENDING, workerParts.length);
-    for (const { thread, start, end } of workerParts) {
-      const slot = thread * SLOT;
-      control[slot + KERNEL] = index;
-      control[slot + START] = start;
-      control[slot + END] = end;
-      Atomics.add(control, slot + SEQUENCE, 1); // publishes the writes above to the worker
-      Atomics.notify(control, slot + SEQUENCE, 1);
+    const v = this.values;
+    v.fill(0);
+    v.set(values);
+    if (!parallel || this.threads === 1) {
+      this.kernels[index](0, 0, units, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
+      return;
     }
-    const own = parts.find((part) => part.thread === 0);
-    try {
-      if (own) this.call(index, own);
-    } finally {
-      // never return (or throw) while a worker may still be writing into the shared memory
-      for (let pending = Atomics.load(control, PENDING); pending !== 0; pending = Atomics.load(control, PENDING)) {
-        Atomics.wait(control, PENDING, pending);
-      }
+    const chunk = Math.max(grain, Math.ceil(units / (this.threads * CHUNKS_PER_THREAD) / grain) * grain);
+    const chunks = Math.ceil(units / chunk);
+    if (chunks > MAXIMUM_CHUNKS) throw new RangeError(`${kernel}: ${chunks} chunks is more than ${MAXIMUM_CHUNKS}`);
+    const control = this.control;
+    Atomics.store(control, KERNEL, index);
+    Atomics.store(control, UNITS, units);
+    Atomics.store(control, CHUNK, chunk);
+    Atomics.store(control, CHUNKS, chunks);
+    Atomics.store(control, DONE, 0);
+    this.generation = (this.generation + 1) & 0xffff;
+    Atomics.store(control, NEXT, (this.generation << 16) | 0); // publishes the job
+    for (let thread = 1; thread < this.threads; thread++) {
+      Atomics.add(control, thread * SLOT, 1);
+      Atomics.notify(control, thread * SLOT, 1);
+    }
+    let ownError: unknown = null;
+    runChunks(control, v, this.kernels, 0, (_kernel, error) => {
+      ownError ??= error;
+    });
+    // never return (or throw) while a worker may still be writing into the shared memory
+    for (let done = Atomics.load(control, DONE); done < chunks; done = Atomics.load(control, DONE)) {
+      Atomics.wait(control, DONE, done);
     }
     if (Atomics.load(control, FAILED) !== 0) {
       Atomics.store(control, FAILED, 0);
+      if (ownError) throw ownError;
       const messages = this.errorPorts.flatMap((port) => drain(port));
       throw new KernelError(messages.join('\n') || `${kernel} failed on a worker`);
     }
-    return parts;
   }
 
   /** Stops and terminates the workers. The pool is unusable afterwards. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    Atomics.store(this.control, STOPPED, 1);
     for (let thread = 1; thread < this.threads; thread++) {
-      const slot = thread * SLOT;
-      this.control[slot + KERNEL] = STOP;
-      Atomics.add(this.control, slot + SEQUENCE, 1);
-      Atomics.notify(this.control, slot + SEQUENCE, 1);
+      Atomics.add(this.control, thread * SLOT, 1);
+      Atomics.notify(this.control, thread * SLOT, 1);
     }
     await Promise.all(this.workers.map((worker) => worker.terminate()));
     for (const port of this.errorPorts) port.close();
   }
-
-  private call(index: number, { thread, start, end }: Part): void {
-    const v = this.values;
-    this.kernels[index](thread, start, end, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]);
-  }
-}
-
-/** Units [0, units) in `parts` contiguous parts with inner boundaries at multiples of grain; empty parts dropped. */
-export function partition(units: number, grain: number, parts: number): Part[] {
-  const result: Part[] = [];
-  let start = 0;
-  for (let thread = 0; thread < parts; thread++) {
-    const end = thread === parts - 1 ? units : Math.min(units, Math.round((units * (thread + 1)) / parts / grain) * grain);
-    if (end > start) result.push({ thread, start, end });
-    start = Math.max(start, end);
-  }
-  return result;
 }
 
 function whenReady(worker: Worker): Promise<void> {

@@ -1,6 +1,10 @@
 /** The list of commands. Adding a command: one file in src/cli/ exporting `register`, one line here. */
 import type { Command } from 'commander';
+import { register as adopt } from './adopt.js';
 import { register as audit } from './audit.js';
+import { register as diff } from './diff.js';
+import { register as runs } from './runs.js';
+import { register as show } from './show.js';
 import { register as evaluate } from './eval.js';
 import { register as horizon } from './horizon.js';
 import { register as research } from './research.js';
@@ -10,7 +14,7 @@ import { register as trend } from './trend.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, audit, train, evaluate, sample, horizon, trend];
+const commands: Register[] = [research, runs, show, diff, adopt, audit, train, evaluate, sample, horizon, trend];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -12,7 +12,7 @@ import { research } from '../lab/start.js';
 import type { RunSummary } from '../lab/summary.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
-import { PROTECTION_DESCRIPTIONS } from '../sandbox/types.js';
+import { LocalExecutor } from '../executor/local.js';
 import { UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 
 interface ResearchFlags {
@@ -112,6 +112,8 @@ export function register(program: Command): void {
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
         const journal = openJournal(journalPath());
+        const executor = await LocalExecutor.create(options.sandboxMode, stateDir());
+        const description = await executor.describe();
         const controller = new AbortController();
         const onSignal = () => {
           process.stderr.write('\nstopping: killing running experiments; resume with `successor research --resume RUN`\n');
@@ -121,14 +123,14 @@ export function register(program: Command): void {
         process.once('SIGTERM', onSignal);
         try {
           const result = await research(
-            { journal, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
+            { journal, executor, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
               const line = progressLine(event);
               if (line) process.stderr.write(`${line}\n`);
             } },
             { options, generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }), resume: resume?.data },
-            (run, sandbox) => {
-              process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${sandbox.kind}\n`);
-              for (const missing of sandbox.missing) process.stderr.write(`WARNING: not enforced: ${PROTECTION_DESCRIPTIONS[missing]}\n`);
+            (run) => {
+              process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
+              for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);
             },
           );
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
@@ -143,6 +145,7 @@ export function register(program: Command): void {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          await executor.close();
           journal.close();
         }
       }),

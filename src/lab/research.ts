@@ -5,18 +5,15 @@
  * killed at any moment (even kill -9) resumes exactly where it was: an experiment that was running is run again,
  * one that finished is never run twice, a claim of a win half-way through its repeats gets the rest of them.
  */
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { Researcher, ExperimentSummary } from '../researcher/types.js';
-import type { Sandbox } from '../sandbox/types.js';
+import type { Executor } from '../executor/types.js';
 import { emptyChange, isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
-import { runExperiment } from '../task/harness.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { type Outcome, isScored } from '../task/outcome.js';
-import type { PreparedTask } from '../task/prepare.js';
 import { checkChange } from '../task/workspace.js';
 import { diffChange } from './diff.js';
 import type { LabObserver } from './events.js';
@@ -28,8 +25,7 @@ import { summariseRun, type RunSummary } from './summary.js';
 export interface LabContext {
   journal: Journal;
   task: Task;
-  prepared: PreparedTask;
-  sandbox: Sandbox;
+  executor: Executor;
   researcher: Researcher;
   stateDir: string;
   observe: LabObserver;
@@ -299,32 +295,26 @@ export class ResearchLoop {
   }
 
   private async execute1(experiment: ExperimentRow, signal: AbortSignal): Promise<void> {
-    const { journal, task, prepared, sandbox, stateDir, observe } = this.context;
+    const { journal, task, executor, observe } = this.context;
     const subject = subjectOf(experiment) as ExperimentId;
     const attempt = this.experiments.filter((other) => subjectOf(other) === subject && other.seq < experiment.seq).length;
     const seed = this.options.seed + attempt;
     const capSeconds = this.capSeconds(experiment, experiment.role);
     const started = journal.updateExperiment(experiment.id, { state: 'running', startedAt: now(), metadata: { ...experiment.metadata, seed, capSeconds } });
     observe({ type: 'experiment.started', experiment: started, capSeconds });
-    const experimentDir = join(stateDir, 'experiments', experiment.id);
-    const scratchDir = join(stateDir, 'scratch', experiment.id);
-    mkdirSync(experimentDir, { recursive: true });
-    let result;
-    try {
-      result = await runExperiment({
-        task,
-        prepared,
-        sandbox,
+    const result = await executor.run(
+      {
+        runId: this.run.id,
+        experimentId: experiment.id,
+        taskDir: task.dir,
+        taskName: task.file.name,
+        taskVersion: task.file.version,
         lineage: lineageOf(journal, task, experiment),
-        experimentDir,
-        scratchDir,
-        wallSecondsCap: capSeconds,
+        capSeconds,
         seed,
-        signal,
-      });
-    } finally {
-      rmSync(scratchDir, { recursive: true, force: true });
-    }
+      },
+      signal,
+    );
     if (signal.aborted) {
       journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
       return;

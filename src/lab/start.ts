@@ -6,13 +6,12 @@
 import { cpus, hostname, totalmem } from 'node:os';
 import type { Journal, RunRow } from '../journal/journal.js';
 import { createResearcher } from '../researcher/registry.js';
-import { createSandbox } from '../sandbox/create-sandbox.js';
-import type { Sandbox } from '../sandbox/types.js';
+import type { Executor } from '../executor/types.js';
 import { emptyChange } from '../task/change.js';
 import { type ExperimentId, type RunId, newRunId } from '../task/ids.js';
 import { type Task, loadTask } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
-import { hashFolder, prepareTask } from '../task/prepare.js';
+import { hashFolder } from '../task/prepare.js';
 import type { LabObserver } from './events.js';
 import type { RunOptions } from './options.js';
 import { ResearchLoop, optionsOf } from './research.js';
@@ -20,17 +19,18 @@ import type { RunSummary } from './summary.js';
 
 export interface LabEnvironment {
   journal: Journal;
+  executor: Executor;
   stateDir: string;
   observe: LabObserver;
   signal: AbortSignal;
 }
 
 /** Same task files, same machine, same sandbox: the baseline's time is comparable and need not be measured again. */
-export function calibrationKey(task: Task, sandbox: Sandbox, repeats: number): string {
+export function calibrationKey(task: Task, sandboxKind: string, repeats: number): string {
   const machine = `${hostname()}|${cpus()[0]?.model ?? 'cpu'}|${cpus().length}|${Math.round(totalmem() / 2 ** 30)}G`;
   const files = hashFolder(task.workspaceDir, task.file.workspace.ignore).slice(0, 16);
   const harness = hashFolder(task.harnessDir).slice(0, 16);
-  return `baseline:${task.file.name}@${task.file.version}:${files}:${harness}:${JSON.stringify(task.file.harness.params)}:${sandbox.kind}:${machine}:x${repeats}`;
+  return `baseline:${task.file.name}@${task.file.version}:${files}:${harness}:${JSON.stringify(task.file.harness.params)}:${sandboxKind}:${machine}:x${repeats}`;
 }
 
 interface CachedCalibration {
@@ -39,7 +39,7 @@ interface CachedCalibration {
   runId: string;
 }
 
-function createRun(environment: LabEnvironment, task: Task, sandbox: Sandbox, options: RunOptions, generation: number, parentRunId: RunId | null): RunRow {
+function createRun(environment: LabEnvironment, task: Task, sandboxKind: string, options: RunOptions, generation: number, parentRunId: RunId | null): RunRow {
   const { journal } = environment;
   return journal.transaction(() => {
     const run = journal.createRun({
@@ -69,7 +69,7 @@ function createRun(environment: LabEnvironment, task: Task, sandbox: Sandbox, op
       artifactsPath: null,
       metadata: {},
     });
-    if (generation === 0) reuseCalibration(journal, run, baseline.id, calibrationKey(task, sandbox, options.gate.repeats), options.gate.repeats);
+    if (generation === 0) reuseCalibration(journal, run, baseline.id, calibrationKey(task, sandboxKind, options.gate.repeats), options.gate.repeats);
     return run;
   });
 }
@@ -95,10 +95,10 @@ function reuseCalibration(journal: Journal, run: RunRow, baselineId: ExperimentI
 }
 
 /** Stores a fresh generation-0 calibration for the next run. */
-function storeCalibration(journal: Journal, task: Task, sandbox: Sandbox, run: RunRow): void {
+function storeCalibration(journal: Journal, task: Task, sandboxKind: string, run: RunRow): void {
   if (run.generation !== 0) return;
   const options = optionsOf(run);
-  const key = calibrationKey(task, sandbox, options.gate.repeats);
+  const key = calibrationKey(task, sandboxKind, options.gate.repeats);
   const experiments = journal.listExperiments(run.id);
   const root = experiments.find((experiment) => experiment.role === 'baseline');
   if (!root || root.metadata.cached) return;
@@ -119,11 +119,10 @@ export interface ResearchRequest {
 
 export interface ResearchResult {
   runs: RunSummary[];
-  sandbox: Sandbox;
 }
 
 /** Starts (or resumes) a research run and its further generations; returns each generation's summary. */
-export async function research(environment: LabEnvironment, request: ResearchRequest, onStart?: (run: RunRow, sandbox: Sandbox) => void): Promise<ResearchResult> {
+export async function research(environment: LabEnvironment, request: ResearchRequest, onStart?: (run: RunRow) => void): Promise<ResearchResult> {
   const { journal, signal } = environment;
   let run: RunRow;
   let options: RunOptions;
@@ -138,25 +137,25 @@ export async function research(environment: LabEnvironment, request: ResearchReq
     run = undefined as unknown as RunRow;
   }
   const task = loadTask(request.resume ? run.taskDir : options.task);
-  const sandbox = await createSandbox(options.sandboxMode);
-  const prepared = await prepareTask(task, environment.stateDir);
+  const { executor } = environment;
+  const sandboxKind = (await executor.describe()).sandbox;
   const researcher = createResearcher(options.researcher, { seed: options.seed });
   const summaries: RunSummary[] = [];
   let generation = request.resume ? run.generation : 0;
   const lastGeneration = (request.resume ? run.generation : 0) + request.generations - 1;
-  if (!request.resume) run = createRun(environment, task, sandbox, options, 0, null);
+  if (!request.resume) run = createRun(environment, task, sandboxKind, options, 0, null);
   for (;;) {
-    onStart?.(run, sandbox);
-    const loop = new ResearchLoop({ journal, task, prepared, sandbox, researcher, stateDir: environment.stateDir, observe: environment.observe }, run);
+    onStart?.(run);
+    const loop = new ResearchLoop({ journal, task, executor, researcher, stateDir: environment.stateDir, observe: environment.observe }, run);
     const summary = await loop.execute(signal);
-    storeCalibration(journal, task, sandbox, journal.getRun(run.id) ?? run);
+    storeCalibration(journal, task, sandboxKind, journal.getRun(run.id) ?? run);
     summaries.push(summary);
     if (signal.aborted || generation >= lastGeneration || summary.bestExperimentId === summary.baselineExperimentId) break;
     generation += 1;
     const next: RunOptions = { ...options, baseExperimentId: summary.bestExperimentId };
-    run = createRun(environment, task, sandbox, next, generation, run.id);
+    run = createRun(environment, task, sandboxKind, next, generation, run.id);
   }
-  return { runs: summaries, sandbox };
+  return { runs: summaries };
 }
 
 /** Options a resume may change: more budget, more experiments, another parallelism. */

@@ -93,7 +93,8 @@ export class SearchResearcher implements Researcher {
     // to go, a few knobs at a time keeps each step attributable and close to what is known to work. A few whole
     // draws keep some global exploration, a few plain mutations some purely local search.
     // Later in the budget, look harder (more draws) for the point TPE likes best: exploitation grows.
-    const partialDraws = Math.round(24 + 48 * Math.min(1, Math.max(0, context.budget.fractionUsed)));
+    const fractionUsed = Number.isFinite(context.budget.fractionUsed) ? Math.min(1, Math.max(0, context.budget.fractionUsed)) : 0;
+    const partialDraws = Math.round(24 + 48 * fractionUsed);
     const candidates: Assignment[] = [];
     for (let draw = 0; draw < partialDraws; draw++) {
       const full = decodePoint(space, names, model.sampleGood(random), incumbent);

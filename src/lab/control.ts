@@ -1,0 +1,63 @@
+/**
+ * Human control of a run, shared by the CLI and the dashboard: approve or reject an experiment waiting for a
+ * human, and ask a run to stop. Each is a journal write (audited); the running loop polls the journal and acts.
+ */
+import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
+import type { ExperimentId, RunId } from '../task/ids.js';
+
+export class ControlError extends Error {
+  override name = 'ControlError';
+}
+
+const now = (): string => new Date().toISOString();
+
+/** Lets an experiment that waits for approval run (policy `each`), or lets a new incumbent stand (policy `promote`). */
+export function approveExperiment(journal: Journal, id: ExperimentId, by = 'human'): ExperimentRow {
+  return journal.transaction(() => {
+    const experiment = journal.getExperiment(id);
+    if (!experiment) throw new ControlError(`no experiment ${id}`);
+    if (experiment.state !== 'awaiting-approval' && experiment.metadata.approval !== 'pending') {
+      throw new ControlError(`experiment ${id} is not waiting for approval (state ${experiment.state})`);
+    }
+    const approval = { approval: 'approved', approvedBy: by, approvedAt: now() };
+    const row = journal.updateExperiment(id, {
+      ...(experiment.state === 'awaiting-approval' ? { state: 'proposed' as const } : {}),
+      metadata: { ...experiment.metadata, ...approval },
+    });
+    journal.appendEvent(experiment.runId, 'approval', { decision: 'approved', by }, id);
+    return row;
+  });
+}
+
+/** Rejects an experiment waiting for approval; it ends `rejected` with the reason, journaled. */
+export function rejectExperiment(journal: Journal, id: ExperimentId, why: string, by = 'human'): ExperimentRow {
+  if (!why.trim()) throw new ControlError('a rejection needs a reason');
+  return journal.transaction(() => {
+    const experiment = journal.getExperiment(id);
+    if (!experiment) throw new ControlError(`no experiment ${id}`);
+    const pendingRun = experiment.state === 'awaiting-approval';
+    const pendingPromotion = experiment.metadata.approval === 'pending';
+    if (!pendingRun && !pendingPromotion) throw new ControlError(`experiment ${id} is not waiting for approval (state ${experiment.state})`);
+    const metadata = { ...experiment.metadata, approval: 'rejected', rejectedBy: by, rejectedAt: now(), rejectedWhy: why };
+    const row = pendingRun
+      ? journal.updateExperiment(id, { state: 'finished', outcome: { status: 'rejected', reason: why, metrics: {} }, metadata })
+      : journal.updateExperiment(id, { accepted: false, metadata });
+    journal.appendEvent(experiment.runId, 'approval', { decision: 'rejected', by, why }, id);
+    return row;
+  });
+}
+
+/** Asks a running run to stop; the loop kills its sandboxed processes and leaves the run resumable. */
+export function requestStop(journal: Journal, runId: RunId, reason = 'stop requested'): RunRow {
+  return journal.transaction(() => {
+    const run = journal.getRun(runId);
+    if (!run) throw new ControlError(`no run ${runId}`);
+    if (run.status !== 'running') throw new ControlError(`run ${runId} is not running (${run.status})`);
+    journal.appendEvent(runId, 'stop.requested', { reason });
+    return journal.updateRun(runId, { options: { ...run.options, stopRequested: { reason, at: now() } } });
+  });
+}
+
+export function pendingApprovals(journal: Journal, runId: RunId): ExperimentRow[] {
+  return journal.listExperiments(runId).filter((experiment) => experiment.state === 'awaiting-approval' || experiment.metadata.approval === 'pending');
+}

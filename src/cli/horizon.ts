@@ -98,7 +98,7 @@ export function register(program: Command): void {
           onProgress: showProgress ? (done, total) => { if (done % 50 === 0 || done === total) process.stderr.write(`\rbootstrap ${done}/${total}${done === total ? '\n' : ''}`); } : undefined,
         });
       } catch (error) {
-        if (error instanceof RecordsError) throw new UsageError(error.message);
+        if (error instanceof RecordsError) throw new UsageError(error.message.startsWith(file) ? error.message : `${file}: ${error.message}`);
         throw error;
       }
       if (flags.plot || flags.report) {

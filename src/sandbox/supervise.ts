@@ -8,7 +8,7 @@
  * Every step execs, so the spawned pid is the launch program and its process group is the run's.
  */
 import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { RunCgroup } from './cgroup.js';
 import type { Enforcement } from './enforcement.js';
 import { measureDiskUsage } from './disk-usage.js';
@@ -23,6 +23,8 @@ export interface Launch {
   env: Record<string, string>;
   /** bubblewrap writes `"child-pid"` to fd 3 (--json-status-fd 3) once the sandbox is up; its absence is a setup fault. */
   reportsChildPid: boolean;
+  /** Written to the program's fd 4 (bubblewrap: --seccomp 4); null leaves fd 4 closed. */
+  seccompFilter: Buffer | null;
   decodeExit(code: number | null, signal: NodeJS.Signals | null): { exitCode: number | null; signal: string | null };
 }
 
@@ -59,8 +61,13 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     const startedAtMs = Date.now();
     const started = performance.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER, 'successor-sandbox', ...wrapperArgs], {
-      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', launch.seccompFilter ? 'pipe' : 'ignore'],
     });
+    if (launch.seccompFilter) {
+      const filterInput = child.stdio[4] as Writable;
+      filterInput.on('error', () => undefined); // EPIPE when setup failed: reported through the missing child-pid
+      filterInput.end(launch.seccompFilter);
+    }
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once('error', (error) => reject(new SandboxError(`could not start the sandbox: ${error.message}`)));
       child.once('exit', (code, signal) => resolve({ code, signal }));

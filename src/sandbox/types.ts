@@ -74,6 +74,7 @@ export const PROTECTION_DESCRIPTIONS = {
   'no-capabilities': 'all capabilities dropped, in a user namespace; /proc/sys read-only',
   'pid-isolation': 'own pid namespace: host processes (and their /proc/*/environ) are invisible',
   'private-tmp': 'private, size-limited /tmp',
+  'syscall-filter': 'seccomp denies io_uring, userfaultfd, perf_event_open, bpf, keyctl, ptrace, mount and namespace calls',
 } as const;
 export type Protection = keyof typeof PROTECTION_DESCRIPTIONS;
 export const ALL_PROTECTIONS = Object.keys(PROTECTION_DESCRIPTIONS) as Protection[];

@@ -23,6 +23,7 @@ export function createUnsandboxedSandbox(enforcement: Enforcement, notes: string
         argv: valid.command,
         env: valid.env,
         reportsChildPid: false,
+        seccompFilter: null,
         decodeExit: (code: number | null, signal: NodeJS.Signals | null) => ({ exitCode: code, signal }),
       };
       return superviseRun(launch, valid, enforcement, signal);

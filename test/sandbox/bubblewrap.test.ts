@@ -118,6 +118,21 @@ if (!sandbox) {
       expect(result.stdout).toBe('CapEff:\t0000000000000000\n');
     });
 
+    const python = existsSync('/usr/bin/python3');
+    it.skipIf(!python)(`refuses io_uring and keyctl (seccomp), which the host allows${python ? '' : ' (skipped: no /usr/bin/python3)'}`, async () => {
+      // io_uring_setup(1, NULL) fails with EFAULT when allowed; keyctl(GET_KEYRING_ID, user keyring) succeeds.
+      const syscalls = { x64: { ioUring: 425, keyctl: 250 }, arm64: { ioUring: 425, keyctl: 219 } }[process.arch as 'x64' | 'arm64'];
+      const script = `import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+for name, args in (('io_uring', (${syscalls.ioUring}, 1, 0)), ('keyctl', (${syscalls.keyctl}, 0, -4, 0))):
+    result = libc.syscall(*args)
+    print(name, 'allowed' if result >= 0 or ctypes.get_errno() != 1 else 'EPERM')`;
+      const inside = await bubblewrap.run(request(['/usr/bin/python3', '-c', script]));
+      expect(inside.stdout).toBe('io_uring EPERM\nkeyctl EPERM\n');
+      const host = await createSandbox('off').then((unsandboxed) => unsandboxed.run(request(['/usr/bin/python3', '-c', script])));
+      expect(host.stdout).toBe('io_uring allowed\nkeyctl allowed\n');
+    });
+
     it('cannot use a symlink planted in the workdir to write outside it', async () => {
       const outside = mkdtempSync(path.join(tmpdir(), 'successor-outside-'));
       try {

@@ -4,6 +4,7 @@
  */
 import type { Backend } from './backend.js';
 import { tsBackend } from './backend-ts.js';
+import { createWasmBackend } from './backend-wasm.js';
 import type { TrainConfig } from './config.js';
 
 export class BackendUnavailableError extends Error {
@@ -15,6 +16,11 @@ export async function createBackend(config: Pick<TrainConfig, 'kernels' | 'threa
     case 'ts':
       return tsBackend;
     case 'wasm':
-      throw new BackendUnavailableError("kernels 'wasm' are not available yet; use kernels 'ts'");
+      try {
+        return await createWasmBackend({ threads: config.threads });
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new BackendUnavailableError(`kernels 'wasm' could not start (${reason}); use kernels 'ts'`, { cause: error });
+      }
   }
 }

@@ -30,12 +30,14 @@
 
 (func (export "geluForward") (param $thread i32) (param $start i32) (param $end i32) (param $out i32) (param $inp i32)
   (local $offset i32)
-  (block $done (loop $vectors
-    (br_if $done (i32.gt_s (i32.add (local.get $start) (i32.const 4)) (local.get $end)))
+  ;; two vectors per iteration: the exponential's long dependency chains of both overlap
+  (block $done (loop $pairs
+    (br_if $done (i32.gt_s (i32.add (local.get $start) (i32.const 8)) (local.get $end)))
     (local.set $offset (i32.shl (local.get $start) (i32.const 2)))
     (v128.store (i32.add (local.get $out) (local.get $offset)) (call $gelu4 (v128.load (i32.add (local.get $inp) (local.get $offset)))))
-    (local.set $start (i32.add (local.get $start) (i32.const 4)))
-    (br $vectors)))
+    (v128.store offset=16 (i32.add (local.get $out) (local.get $offset)) (call $gelu4 (v128.load offset=16 (i32.add (local.get $inp) (local.get $offset)))))
+    (local.set $start (i32.add (local.get $start) (i32.const 8)))
+    (br $pairs)))
   (block $done (loop $tail
     (br_if $done (i32.ge_s (local.get $start) (local.get $end)))
     (local.set $offset (i32.shl (local.get $start) (i32.const 2)))

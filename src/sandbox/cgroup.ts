@@ -134,6 +134,7 @@ async function createRunCgroup(
   } else if (memoryDir) {
     await writeFile(path.join(memoryDir, 'memory.max'), String(limits.memoryBytes));
     await tryWrite(path.join(memoryDir, 'memory.swap.max'), '0');
+    await tryWrite(path.join(memoryDir, 'memory.oom.group'), '1'); // an OOM kill takes the whole run, not one helper
   }
   const pidsDir = dirOf('pids');
   if (pidsDir) await writeFile(path.join(pidsDir, 'pids.max'), String(limits.processes));

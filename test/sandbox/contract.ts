@@ -150,6 +150,15 @@ export function sandboxContract(sandbox: Sandbox, variant = ''): void {
       expect(flood.stdout.length).toBeLessThan(smallLimits.outputBytes + 200);
     });
 
+    it('runs two commands at once, each with its own output and limits', async () => {
+      const [first, second] = await Promise.all([
+        sandbox.run(request(['sh', '-c', 'sleep 0.3; echo first'])),
+        sandbox.run(request(['sh', '-c', 'echo second; exit 4'])),
+      ]);
+      expect(first).toMatchObject({ stdout: 'first\n', exitCode: 0, termination: 'exited' });
+      expect(second).toMatchObject({ stdout: 'second\n', exitCode: 4, termination: 'exited' });
+    });
+
     it('stops the run within two seconds of an abort', async () => {
       const controller = new AbortController();
       const started = performance.now();

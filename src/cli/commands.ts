@@ -1,6 +1,7 @@
 /** The list of commands. Adding a command: one file in src/cli/ exporting `register`, one line here. */
 import type { Command } from 'commander';
 import { register as adopt } from './adopt.js';
+import { register as control } from './approve.js';
 import { register as audit } from './audit.js';
 import { register as diff } from './diff.js';
 import { register as runs } from './runs.js';
@@ -11,10 +12,12 @@ import { register as research } from './research.js';
 import { register as sample } from './sample.js';
 import { register as train } from './train.js';
 import { register as trend } from './trend.js';
+import { register as ui } from './ui.js';
+import { register as worker } from './worker.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, runs, show, diff, adopt, audit, train, evaluate, sample, horizon, trend];
+const commands: Register[] = [research, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

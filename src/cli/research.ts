@@ -13,13 +13,17 @@ import type { RunSummary } from '../lab/summary.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
 import { LocalExecutor } from '../executor/local.js';
-import { UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
+import { QueueExecutor } from '../executor/queue.js';
+import type { Executor } from '../executor/types.js';
+import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 
 interface ResearchFlags {
   task: string;
   researcher: string;
   budget?: string;
   maxExperiments?: string;
+  maxCpu?: string;
+  approval: string;
   parallel: string;
   seed: string;
   generations: string;
@@ -27,6 +31,8 @@ interface ResearchFlags {
   alpha: string;
   sandbox: string;
   resume?: string;
+  executor: string;
+  sharedDir?: string;
   quick?: boolean;
   json?: boolean;
 }
@@ -70,6 +76,15 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`report: ${reportPath}`);
 }
 
+/** `--executor local` runs experiments here; `--executor redis://...` sends them to workers on other machines. */
+async function createExecutor(flags: ResearchFlags, sandboxMode: RunOptions['sandboxMode']): Promise<Executor> {
+  if (flags.executor === 'local') return LocalExecutor.create(sandboxMode, stateDir());
+  if (!flags.executor.startsWith('redis://')) throw new UsageError(`--executor must be local or redis://HOST:PORT, got '${flags.executor}'`);
+  return QueueExecutor.create({ redisUrl: flags.executor, stateDir: stateDir(), sharedDir: flags.sharedDir }).catch((error: Error) => {
+    throw new CommandFailure(error.message);
+  });
+}
+
 export function register(program: Command): void {
   program
     .command('research')
@@ -78,6 +93,8 @@ export function register(program: Command): void {
     .option('--researcher <name>', 'search | search:evolution | replay:FILE', 'search')
     .option('--budget <duration>', 'wall-clock budget per generation, e.g. 20m (default: none)')
     .option('--max-experiments <n>', 'candidates per generation')
+    .option('--max-cpu <duration>', 'CPU time of all sandboxed runs together, e.g. 2h')
+    .option('--approval <policy>', 'auto | each (every candidate waits for a human) | promote (a new incumbent waits)', 'auto')
     .option('--parallel <n>', 'experiments at once', '1')
     .option('--seed <n>', 'seed of the researcher and the harness', '1')
     .option('--generations <n>', 'adopt each run\'s best as the next run\'s baseline, this many times', '1')
@@ -85,17 +102,22 @@ export function register(program: Command): void {
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option('--sandbox <mode>', 'auto | required | off', 'auto')
     .option('--resume <run>', 'continue a stopped or killed run')
+    .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
+    .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
     .option('--quick', 'the short run `npm start` makes: lm-speedrun-quick with a 10 minute budget')
     .option('--json', 'print the final summary as one JSON object')
     .action(
       action(async (flags: ResearchFlags) => {
         if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
+        if (!['auto', 'each', 'promote'].includes(flags.approval)) throw new UsageError(`--approval must be auto, each or promote, got '${flags.approval}'`);
         const quick = flags.quick === true;
         const options: RunOptions = {
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
           researcher: flags.researcher,
           budgetSeconds: flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null,
           maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : null,
+          maxCpuSeconds: flags.maxCpu ? parseDurationSeconds('max-cpu', flags.maxCpu) : null,
+          approval: flags.approval as RunOptions['approval'],
           parallel: parseNumber('parallel', flags.parallel, { min: 1, max: 64, integer: true }),
           seed: parseNumber('seed', flags.seed, { min: 0, integer: true }),
           gate: {
@@ -112,7 +134,7 @@ export function register(program: Command): void {
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
         const journal = openJournal(journalPath());
-        const executor = await LocalExecutor.create(options.sandboxMode, stateDir());
+        const executor = await createExecutor(flags, options.sandboxMode);
         const description = await executor.describe();
         const controller = new AbortController();
         const onSignal = () => {
@@ -127,7 +149,12 @@ export function register(program: Command): void {
               const line = progressLine(event);
               if (line) process.stderr.write(`${line}\n`);
             } },
-            { options, generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }), resume: resume?.data },
+            {
+              options,
+              generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }),
+              resume: resume?.data,
+              resumeGiven: { budget: flags.budget !== undefined, maxExperiments: flags.maxExperiments !== undefined, maxCpu: flags.maxCpu !== undefined, parallel: flags.parallel !== '1' },
+            },
             (run) => {
               process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
               for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);

@@ -21,8 +21,8 @@ export function approveExperiment(journal: Journal, id: ExperimentId, by = 'huma
     }
     const approval = { approval: 'approved', approvedBy: by, approvedAt: now() };
     const row = journal.updateExperiment(id, {
-      ...(experiment.state === 'awaiting-approval' ? { state: 'proposed' as const } : {}),
-      metadata: { ...experiment.metadata, ...approval },
+      ...(experiment.state === 'awaiting-approval' ? { state: 'proposed' as const } : { accepted: true }),
+      metadata: { ...experiment.metadata, ...approval, ...(experiment.state === 'awaiting-approval' ? {} : { decidedAt: now() }) },
     });
     journal.appendEvent(experiment.runId, 'approval', { decision: 'approved', by }, id);
     return row;

@@ -22,11 +22,17 @@ export const DEFAULT_GATE: GateOptions = {
   capSlackSeconds: 3,
 };
 
+export type ApprovalPolicy = 'auto' | 'each' | 'promote';
+
 export interface RunOptions {
   task: string;
   researcher: string;
   budgetSeconds: number | null;
   maxExperiments: number | null;
+  /** CPU-seconds of all sandboxed runs together (measured by the sandbox's cgroup when it can). */
+  maxCpuSeconds: number | null;
+  /** `each`: every candidate waits for a human before it runs; `promote`: a new incumbent waits. */
+  approval: ApprovalPolicy;
   parallel: number;
   seed: number;
   gate: GateOptions;

@@ -5,16 +5,17 @@
  * killed at any moment (even kill -9) resumes exactly where it was: an experiment that was running is run again,
  * one that finished is never run twice, a claim of a win half-way through its repeats gets the rest of them.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
-import type { Researcher, ExperimentSummary } from '../researcher/types.js';
+import type { Researcher, ExperimentSummary, WorkspaceAccess } from '../researcher/types.js';
 import type { Executor } from '../executor/types.js';
 import { emptyChange, isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { type Outcome, isScored } from '../task/outcome.js';
-import { checkChange } from '../task/workspace.js';
+import { checkChange, materialiseWorkspace } from '../task/workspace.js';
 import { diffChange } from './diff.js';
 import type { LabObserver } from './events.js';
 import { decideGate, isBetter } from './gate.js';
@@ -35,7 +36,21 @@ type Action =
   | { kind: 'run'; experiment: ExperimentRow }
   | { kind: 'propose' }
   | { kind: 'wait' }
+  /** Nothing can move until a human approves or rejects. */
+  | { kind: 'idle'; reason: string }
   | { kind: 'stop'; reason: string };
+
+const APPROVAL_POLL_MS = 1000;
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 const now = (): string => new Date().toISOString();
 
@@ -79,40 +94,67 @@ export class ResearchLoop {
     this.run = this.context.journal.updateRun(this.run.id, { summary: { ...(this.run.summary ?? {}), elapsedSeconds } });
   }
 
-  /** Runs until a budget is spent, the researcher has nothing left, or `signal` stops it. */
-  async execute(signal: AbortSignal): Promise<RunSummary> {
+  /** Runs until a budget is spent, the researcher has nothing left, or `signal` (or `successor stop`) stops it. */
+  async execute(external: AbortSignal): Promise<RunSummary> {
     const { journal } = this.context;
-    this.run = journal.updateRun(this.run.id, { status: 'running', stopReason: null });
+    const controller = new AbortController();
+    const signal = controller.signal;
+    const onExternal = () => controller.abort();
+    external.addEventListener('abort', onExternal, { once: true });
+    const { stopRequested: _previousStop, ...options } = this.run.options;
+    this.run = journal.updateRun(this.run.id, { status: 'running', stopReason: null, options });
     // Experiments left running by a killed process were not recorded: they run again.
     for (const experiment of this.experiments) {
       if (experiment.state === 'running') journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
     }
+    // `successor stop RUN` from another process writes to the journal; this watches for it.
+    const stopWatch = setInterval(() => {
+      const latest = journal.getRun(this.run.id);
+      if (latest?.options.stopRequested) controller.abort();
+    }, 500);
     let stopReason = 'finished';
-    while (!signal.aborted) {
-      const action = await this.plan(signal);
-      if (action.kind === 'stop') {
-        if (this.inflight.size === 0) {
-          stopReason = action.reason;
-          break;
+    let idleSince: number | null = null;
+    try {
+      while (!signal.aborted) {
+        const action = await this.plan(signal);
+        if (action.kind !== 'idle') idleSince = null;
+        if (action.kind === 'stop') {
+          if (this.inflight.size === 0) {
+            stopReason = action.reason;
+            break;
+          }
+        } else if (action.kind === 'run') {
+          const promise = this.execute1(action.experiment, signal).finally(() => this.inflight.delete(action.experiment.id));
+          this.inflight.set(action.experiment.id, promise);
+          if (this.inflight.size < this.options.parallel) continue;
+        } else if (action.kind === 'propose') {
+          await this.propose(signal);
+          continue;
+        } else if (action.kind === 'idle' && this.inflight.size === 0) {
+          if (idleSince === null) {
+            idleSince = Date.now();
+            this.context.observe({ type: 'note', message: `waiting: ${action.reason}` });
+          }
+          await sleep(APPROVAL_POLL_MS, signal);
+          continue;
+        } else if (this.inflight.size === 0) {
+          throw new Error('the planner is waiting with nothing in flight');
         }
-      } else if (action.kind === 'run') {
-        const promise = this.execute1(action.experiment, signal).finally(() => this.inflight.delete(action.experiment.id));
-        this.inflight.set(action.experiment.id, promise);
-        if (this.inflight.size < this.options.parallel) continue;
-      } else if (action.kind === 'propose') {
-        await this.propose(signal);
-        continue;
-      } else if (this.inflight.size === 0) {
-        throw new Error('the planner is waiting with nothing in flight');
+        await Promise.race(this.inflight.values());
       }
-      await Promise.race(this.inflight.values());
+      await Promise.allSettled(this.inflight.values());
+    } finally {
+      clearInterval(stopWatch);
+      external.removeEventListener('abort', onExternal);
     }
-    await Promise.allSettled(this.inflight.values());
     this.saveElapsed();
-    const summary = summariseRun(journal, this.context.task, this.run.id, signal.aborted ? 'stopped' : stopReason);
+    const stopped = signal.aborted;
+    const requested = journal.getRun(this.run.id)?.options.stopRequested as { reason?: string } | undefined;
+    const why = stopped ? (requested ? `stopped: ${requested.reason ?? 'stop requested'}` : 'stopped by the user') : stopReason;
+    const summary = summariseRun(journal, this.context.task, this.run.id, why);
     this.run = journal.updateRun(this.run.id, {
-      status: signal.aborted ? 'stopped' : 'completed',
-      stopReason: signal.aborted ? 'stopped by the user' : stopReason,
+      status: stopped ? 'stopped' : 'completed',
+      stopReason: why,
       summary: { ...(this.run.summary ?? {}), ...summary },
     });
     return summary;
@@ -169,6 +211,10 @@ export class ResearchLoop {
     }
     const budgetLeft = this.budgetLeftSeconds();
     if (budgetLeft !== null && budgetLeft <= 0) return { kind: 'stop', reason: 'time budget spent' };
+    const cpuSeconds = experiments.reduce((sum, experiment) => sum + Number(experiment.outcome?.metrics.cpuSeconds ?? 0), 0);
+    if (this.options.maxCpuSeconds !== null && cpuSeconds >= this.options.maxCpuSeconds) {
+      return { kind: 'stop', reason: `CPU budget spent (${Math.round(cpuSeconds)} of ${this.options.maxCpuSeconds} CPU-seconds)` };
+    }
     if (this.options.maxExperiments !== null && candidates.length >= this.options.maxExperiments) {
       return { kind: 'stop', reason: `experiment budget spent (${this.options.maxExperiments})` };
     }
@@ -176,17 +222,27 @@ export class ResearchLoop {
       return { kind: 'stop', reason: 'time budget too small for another candidate' };
     }
     if (this.inflight.size >= this.options.parallel) return { kind: 'wait' };
+    const awaiting = experiments.filter((experiment) => experiment.state === 'awaiting-approval');
+    if (awaiting.length > 0) {
+      return this.inflight.size > 0 ? { kind: 'wait' } : { kind: 'idle', reason: `${awaiting.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval (successor approve EXP | reject EXP --why TEXT)` };
+    }
     return signal.aborted ? { kind: 'wait' } : { kind: 'propose' };
   }
 
-  private decide(claim: ExperimentRow, accepted: boolean, detail: string, record: Record<string, unknown>): void {
+  private decide(claim: ExperimentRow, passed: boolean, detail: string, record: Record<string, unknown>): void {
     const { journal } = this.context;
+    // Under the `promote` policy a gate pass only nominates: the new incumbent waits for a human.
+    const needsApproval = passed && this.options.approval === 'promote';
+    const accepted = passed && !needsApproval;
     const updated = journal.transaction(() => {
-      const row = journal.updateExperiment(claim.id, { accepted, metadata: { ...claim.metadata, decidedAt: now(), gate: { accepted, detail, ...record } } });
+      const row = journal.updateExperiment(claim.id, {
+        accepted,
+        metadata: { ...claim.metadata, decidedAt: now(), gate: { accepted: passed, detail, ...record }, ...(needsApproval ? { approval: 'pending' } : {}) },
+      });
       journal.appendEvent(this.run.id, 'gate', { accepted, detail, ...record }, claim.id);
       return row;
     });
-    this.context.observe({ type: 'gate', experiment: updated, accepted, detail });
+    this.context.observe({ type: 'gate', experiment: updated, accepted: passed, detail: needsApproval ? `${detail}; awaiting approval to become the incumbent` : detail });
   }
 
   /** A re-run of `subject`'s configuration with the next seed in its sequence. */
@@ -215,6 +271,7 @@ export class ResearchLoop {
     const summaries = experiments.map((experiment) => this.summarise(experiment));
     const budgetLeft = this.budgetLeftSeconds();
     const candidates = experiments.filter((experiment) => experiment.role === 'candidate').length;
+    const transcript: number[] = [];
     const proposal = await researcher.propose({
       task: { name: task.file.name, instructions: task.instructions, metric: task.file.metric, space: task.file.space },
       history: summaries,
@@ -226,6 +283,12 @@ export class ResearchLoop {
       },
       seed: this.options.seed,
       signal,
+      workspace: this.workspaceAccess(),
+      record: (type, payload) => {
+        const id = journal.appendEvent(this.run.id, type, payload).id;
+        transcript.push(id);
+        return id;
+      },
     });
     if (signal.aborted) return;
     if (!proposal) {
@@ -251,14 +314,38 @@ export class ResearchLoop {
       description: proposal.description,
       change: proposal.change,
       diff: invalidReason ? '' : diffChange(task, lineageOf(journal, task, parent), proposal.change, join(this.context.stateDir, 'scratch')),
-      state: outcome ? 'finished' : 'proposed',
+      state: outcome ? 'finished' : this.options.approval === 'each' ? 'awaiting-approval' : 'proposed',
       outcome,
       fidelity: 1,
       accepted: false,
       logPath: null,
       artifactsPath: null,
-      metadata: {},
+      metadata: transcript.length > 0 ? { transcript } : {},
     });
+  }
+
+  /** Researchers that read code get private copies of workspaces (under scratch/) and the captured logs. */
+  private workspaceAccess(): WorkspaceAccess {
+    const { journal, task, stateDir } = this.context;
+    const experimentOf = (id: ExperimentId): ExperimentRow => {
+      const experiment = journal.getExperiment(id);
+      if (!experiment) throw new ChangeError(`no experiment ${id}`);
+      return experiment;
+    };
+    return {
+      editable: task.file.workspace.editable,
+      configFile: task.file.run.configFile ?? null,
+      materialise: (id) => {
+        const dir = join(stateDir, 'scratch', 'researcher', id);
+        if (!existsSync(dir)) materialiseWorkspace(task, lineageOf(journal, task, experimentOf(id)), dir);
+        return dir;
+      },
+      readLog: (id, stream) => {
+        const logPath = experimentOf(id).logPath;
+        const path = logPath ? join(logPath, `${stream}.log`) : null;
+        return path && existsSync(path) ? readFileSync(path, 'utf8') : null;
+      },
+    };
   }
 
   private readonly lineageCache = new Map<ExperimentId, ReturnType<typeof lineageOf>>();

@@ -115,6 +115,7 @@ export interface ResearchRequest {
   options: RunOptions;
   generations: number;
   resume?: RunId;
+  resumeGiven?: ResumeGiven;
 }
 
 export interface ResearchResult {
@@ -130,7 +131,7 @@ export async function research(environment: LabEnvironment, request: ResearchReq
     const existing = journal.getRun(request.resume);
     if (!existing) throw new Error(`no run ${request.resume}`);
     run = existing;
-    options = { ...optionsOf(run), ...pickOverrides(request.options) };
+    options = { ...optionsOf(run), ...pickOverrides(journal, run, request.options, request.resumeGiven ?? {}) };
     run = journal.updateRun(run.id, { options: options as unknown as Record<string, unknown> });
   } else {
     options = request.options;
@@ -158,11 +159,30 @@ export async function research(environment: LabEnvironment, request: ResearchReq
   return { runs: summaries };
 }
 
-/** Options a resume may change: more budget, more experiments, another parallelism. */
-function pickOverrides(options: Partial<RunOptions>): Partial<RunOptions> {
+/**
+ * Options a resume may change. Budgets given on resume extend the run from where it stands: `--budget 10m`
+ * grants ten more minutes, `--max-experiments 5` five more candidates.
+ */
+function pickOverrides(journal: Journal, run: RunRow, options: Partial<RunOptions>, given: ResumeGiven): Partial<RunOptions> {
   const overrides: Partial<RunOptions> = {};
-  if (options.budgetSeconds !== undefined) overrides.budgetSeconds = options.budgetSeconds;
-  if (options.maxExperiments !== undefined) overrides.maxExperiments = options.maxExperiments;
-  if (options.parallel !== undefined) overrides.parallel = options.parallel;
+  const elapsed = Number((run.summary as { elapsedSeconds?: number } | null)?.elapsedSeconds ?? 0);
+  if (given.budget && options.budgetSeconds) overrides.budgetSeconds = elapsed + options.budgetSeconds;
+  if (given.maxExperiments && options.maxExperiments) {
+    const candidates = journal.listExperiments(run.id).filter((experiment) => experiment.role === 'candidate').length;
+    overrides.maxExperiments = candidates + options.maxExperiments;
+  }
+  if (given.maxCpu && options.maxCpuSeconds) {
+    const used = journal.listExperiments(run.id).reduce((sum, experiment) => sum + Number(experiment.outcome?.metrics.cpuSeconds ?? 0), 0);
+    overrides.maxCpuSeconds = used + options.maxCpuSeconds;
+  }
+  if (given.parallel && options.parallel) overrides.parallel = options.parallel;
   return overrides;
+}
+
+/** Which flags the user actually gave on resume (defaults must not override the stored run's options). */
+export interface ResumeGiven {
+  budget?: boolean;
+  maxExperiments?: boolean;
+  maxCpu?: boolean;
+  parallel?: boolean;
 }

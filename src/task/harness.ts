@@ -54,7 +54,7 @@ function tail(text: string, lines = 6): string {
 }
 
 function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome | null {
-  const metrics: Metrics = { wallSeconds: result.wallMs / 1000, exitCode: result.exitCode };
+  const metrics: Metrics = { wallSeconds: result.wallMs / 1000, exitCode: result.exitCode, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   switch (result.termination) {
     case 'timeout':
       return { status: 'timeout', reason: `killed at the ${wallSecondsLimit}s wall-clock limit`, metrics };
@@ -144,6 +144,7 @@ export async function runExperiment(request: ExperimentRequest): Promise<Experim
     renameSync(artifactsInWorkdir, artifactsDir);
   }
   const outcome = await score(task, prepared, artifactsDir, wallSeconds, join(logDir, 'stdout.log'));
+  outcome.metrics = { ...outcome.metrics, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   return { outcome, wallSeconds, logDir, artifactsDir };
 }
 

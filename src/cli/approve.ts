@@ -1,0 +1,59 @@
+/** `successor approve EXP`, `successor reject EXP --why TEXT`, `successor stop RUN`: a human's hand on a run. */
+import type { Command } from 'commander';
+import { ControlError, approveExperiment, rejectExperiment, requestStop } from '../lab/control.js';
+import { UsageError, action, printResult } from './common.js';
+import { findExperiment, findRun, withJournal } from './lab-state.js';
+
+/** Control errors (not pending, not running) are the user's mistake: exit 2 with the message. */
+function asUsage<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof ControlError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('approve')
+    .description('let an experiment that waits for approval run, or let a nominated incumbent stand')
+    .argument('<experiment>', 'experiment id (exp_...)')
+    .option('--json', 'print the decision as JSON')
+    .action(
+      action((id: string, flags: { json?: boolean }) =>
+        withJournal((journal) => {
+          const experiment = asUsage(() => approveExperiment(journal, findExperiment(journal, id).id));
+          printResult({ experimentId: experiment.id, decision: 'approved', state: experiment.state }, flags.json === true);
+        }),
+      ),
+    );
+  program
+    .command('reject')
+    .description('reject an experiment that waits for approval; the reason is journaled')
+    .argument('<experiment>', 'experiment id (exp_...)')
+    .requiredOption('--why <text>', 'the reason, kept in the journal')
+    .option('--json', 'print the decision as JSON')
+    .action(
+      action((id: string, flags: { why: string; json?: boolean }) =>
+        withJournal((journal) => {
+          const experiment = asUsage(() => rejectExperiment(journal, findExperiment(journal, id).id, flags.why));
+          printResult({ experimentId: experiment.id, decision: 'rejected', why: flags.why }, flags.json === true);
+        }),
+      ),
+    );
+  program
+    .command('stop')
+    .description('stop a running run from another terminal: its sandboxed processes are killed and it stays resumable')
+    .argument('<run>', 'run id (run_...)')
+    .option('--why <text>', 'the reason, kept in the journal', 'stopped from the command line')
+    .option('--json', 'print the request as JSON')
+    .action(
+      action((id: string, flags: { why: string; json?: boolean }) =>
+        withJournal((journal) => {
+          const run = asUsage(() => requestStop(journal, findRun(journal, id).id, flags.why));
+          printResult({ runId: run.id, stopRequested: true, reason: flags.why }, flags.json === true);
+        }),
+      ),
+    );
+}

@@ -42,6 +42,21 @@ export interface ResearchContext {
   /** The run's seed: a researcher must be deterministic given its options, this seed and the history. */
   seed: number;
   signal: AbortSignal;
+  /** Read access to experiments' files and logs, for researchers that read code (llm, mcp); absent in unit tests. */
+  workspace?: WorkspaceAccess;
+  /** Journals a researcher's own record (a model call's transcript); returns the event's id. */
+  record?: (type: string, payload: Record<string, unknown>) => number;
+}
+
+/** What the lab lets a researcher see of experiments beyond their summaries. Read-only: edits go in a Proposal. */
+export interface WorkspaceAccess {
+  /** The task's editable globs and its config file (whose knob keys the harness writes over edits). */
+  editable: readonly string[];
+  configFile: string | null;
+  /** A private copy of the experiment's workspace (task files + lineage + knobs); throws ChangeError if it does not apply. */
+  materialise(experimentId: ExperimentId): string;
+  /** The run's captured output, or null when the experiment has no logs (never ran, or pending). */
+  readLog(experimentId: ExperimentId, stream: 'stdout' | 'stderr'): string | null;
 }
 
 export interface Proposal {

@@ -12,6 +12,9 @@ import { AdamW } from '../../src/gpt/adamw.js';
 import { ModelConfig } from '../../src/gpt/config.js';
 import { Gpt } from '../../src/gpt/model.js';
 import { createRng, type Rng } from '../../src/gpt/random.js';
+import { SharedArena } from '../../src/gpt/wasm/arena.js';
+import { kernelModule } from '../../src/gpt/wasm/module.js';
+import { WorkerPool } from '../../src/gpt/wasm/pool.js';
 
 const TOLERANCE = 1e-5;
 
@@ -262,5 +265,32 @@ describe.each([1, 2])('wasm backend with %i thread(s)', (threads) => {
       for (let i = 0; i < fast.params.length; i++) worstStep = Math.max(worstStep, Math.abs(fast.params[i] - reference.params[i]));
       expect(worstStep, 'parameters').toBeLessThanOrEqual(0.01 * learningRate);
     }
+  });
+});
+
+describe('the wasm worker pool', () => {
+  it('sees memory grown after the workers started, and reports a trapping kernel without hanging', async () => {
+    const arena = new SharedArena(1 << 20);
+    const pool = await WorkerPool.start(await kernelModule(), arena.memory, 2);
+    try {
+      // 24 MiB allocated after the start: the memory grows under the running workers
+      const values = arena.allocateFloats(6_000_001).fill(2);
+      const partials = arena.allocateBytes(2 * 64);
+      pool.run('scale', values.length, 16, [values.byteOffset, 1.5]);
+      expect(values[0]).toBe(3);
+      expect(values[values.length - 1]).toBe(3);
+      pool.run('sumOfSquares', values.length, 16, [values.byteOffset, partials]);
+      const sums = arena.doubles(partials, 16);
+      expect(sums[0] + sums[8]).toBe(9 * values.length);
+      // a pointer past the end of memory traps in whichever thread claims the chunk; the call throws
+      const pastTheEnd = arena.memory.buffer.byteLength;
+      expect(() => pool.run('scale', 1 << 20, 16, [pastTheEnd, 2])).toThrow(/out of bounds/);
+      // and the pool still works afterwards
+      pool.run('scale', values.length, 16, [values.byteOffset, 2]);
+      expect(values[123_457]).toBe(6);
+    } finally {
+      await pool.dispose();
+    }
+    expect(() => pool.run('scale', 1, 1, [64, 1])).toThrow(/disposed/);
   });
 });

@@ -45,7 +45,7 @@ export function kernelSource(): string {
 
 async function compile(): Promise<WebAssembly.Module> {
   const wabt = await wabtFactory();
-  const parsed = wabt.parseWat('kernels.wat', kernelSource(), { simd: true, threads: true, bulk_memory: true });
+  const parsed = wabt.parseWat('kernels.wat', kernelSource(), { simd: true, threads: true, bulk_memory: true, multi_value: true });
   try {
     const { buffer } = parsed.toBinary({});
     // Compile with the optimizing tier up front. By default V8 starts wasm in its baseline compiler and tiers a

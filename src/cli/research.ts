@@ -15,6 +15,9 @@ import { isScored } from '../task/outcome.js';
 import { LocalExecutor } from '../executor/local.js';
 import { QueueExecutor } from '../executor/queue.js';
 import type { Executor } from '../executor/types.js';
+import { createLlmResearcher } from '../researcher/llm/create.js';
+import { ModelSpecError } from '../researcher/llm/models.js';
+import { provideResearcher } from '../researcher/registry.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 
 interface ResearchFlags {
@@ -35,6 +38,35 @@ interface ResearchFlags {
   sharedDir?: string;
   quick?: boolean;
   json?: boolean;
+  model?: string;
+  baseUrl?: string;
+  maxTokens?: string;
+  maxDollars?: string;
+  priceInput?: string;
+  priceOutput?: string;
+  stream?: boolean;
+}
+
+/** With --researcher llm: builds the model-backed researcher from the flags (keys stay in this process's env). */
+function provideLlm(flags: ResearchFlags): () => void {
+  if (flags.researcher !== 'llm') return () => {};
+  if (!flags.model) throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
+  const price = (name: string, value?: string) => (value === undefined ? undefined : parseNumber(name, value, { min: 0 }));
+  try {
+    const researcher = createLlmResearcher({
+      model: flags.model,
+      baseUrl: flags.baseUrl,
+      maxTokens: flags.maxTokens ? parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true }) : null,
+      maxDollars: flags.maxDollars ? parseNumber('max-dollars', flags.maxDollars, { min: 0 }) : null,
+      priceInput: price('price-input', flags.priceInput),
+      priceOutput: price('price-output', flags.priceOutput),
+      stream: flags.stream,
+    });
+    return provideResearcher('llm', () => researcher);
+  } catch (error) {
+    if (error instanceof ModelSpecError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
@@ -90,7 +122,14 @@ export function register(program: Command): void {
     .command('research')
     .description('run the research loop: a researcher proposes, the lab runs, gates and records')
     .option('--task <name|dir>', 'built-in task name or task folder', 'lm-speedrun')
-    .option('--researcher <name>', 'search | search:evolution | replay:FILE', 'search')
+    .option('--researcher <name>', 'search | search:evolution | replay:FILE | llm', 'search')
+    .option('--model <provider:model>', 'with --researcher llm: openai:MODEL, anthropic:MODEL, ollama:MODEL, llamacpp:, lmstudio:, vllm:, openrouter:, compatible:')
+    .option('--base-url <url>', 'with --researcher llm: the server of an OpenAI-compatible or proxied provider')
+    .option('--max-tokens <n>', 'with --researcher llm: stop proposing after this many model tokens')
+    .option('--max-dollars <d>', 'with --researcher llm: stop proposing after this much model spend')
+    .option('--price-input <d>', 'with --researcher llm: dollars per million input tokens (overrides the table)')
+    .option('--price-output <d>', 'with --researcher llm: dollars per million output tokens')
+    .option('--stream', 'with --researcher llm: stream model responses')
     .option('--budget <duration>', 'wall-clock budget per generation, e.g. 20m (default: none)')
     .option('--max-experiments <n>', 'candidates per generation')
     .option('--max-cpu <duration>', 'CPU time of all sandboxed runs together, e.g. 2h')
@@ -133,6 +172,7 @@ export function register(program: Command): void {
         }
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
+        const withdrawLlm = provideLlm(flags);
         const journal = openJournal(journalPath());
         const executor = await createExecutor(flags, options.sandboxMode);
         const description = await executor.describe();
@@ -172,6 +212,7 @@ export function register(program: Command): void {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
+          withdrawLlm();
           await executor.close();
           journal.close();
         }

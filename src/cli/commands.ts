@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { register as adopt } from './adopt.js';
 import { register as control } from './approve.js';
 import { register as audit } from './audit.js';
+import { register as bench } from './bench.js';
 import { register as diff } from './diff.js';
 import { register as runs } from './runs.js';
 import { register as show } from './show.js';
@@ -17,7 +18,7 @@ import { register as worker } from './worker.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker];
+const commands: Register[] = [research, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, bench];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -1,0 +1,100 @@
+/**
+ * Runs a suite: every task with every researcher and seed, each as an ordinary research run (journaled like any
+ * other), then normalises each run's best score. A task that cannot be loaded or crashes the lab becomes a row
+ * with an error, so one broken task never loses the others' results.
+ * Is not: printing (report.ts) or the CLI (src/cli/bench.ts).
+ */
+import type { LabEnvironment } from '../lab/start.js';
+import { research } from '../lab/start.js';
+import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
+import { loadTask } from '../task/loader.js';
+import { type Normalisation, normaliseScore } from './normalise.js';
+import type { Suite } from './suite.js';
+
+export interface BenchOptions {
+  researchers: string[];
+  seeds: number;
+  /** Overrides the suite's budget per (task, researcher, seed). */
+  budgetSeconds?: number;
+  maxExperiments?: number | null;
+  /** Run only these tasks (names as the suite lists them). */
+  only?: string[];
+  sandboxMode: RunOptions['sandboxMode'];
+  repeats?: number;
+}
+
+export interface BenchRow {
+  task: string;
+  family: string;
+  researcher: string;
+  seed: number;
+  humanMinutes: number | null;
+  runId: string | null;
+  metric: string | null;
+  direction: 'minimize' | 'maximize' | null;
+  /** The run's best score (mean of its samples) in the task's unit. */
+  rawScore: number | null;
+  normalisation: Normalisation | null;
+  success: boolean;
+  stopReason: string | null;
+  error?: string;
+}
+
+export interface BenchResult {
+  suite: string;
+  suiteDir: string;
+  startedAt: string;
+  finishedAt: string;
+  successThreshold: number;
+  budgetSeconds: number;
+  maxExperiments: number | null;
+  researchers: string[];
+  seeds: number;
+  rows: BenchRow[];
+}
+
+export async function runSuite(environment: LabEnvironment, suite: Suite, options: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResult> {
+  const startedAt = new Date().toISOString();
+  const budgetSeconds = options.budgetSeconds ?? suite.file.budgetSeconds;
+  const maxExperiments = options.maxExperiments === undefined ? suite.file.maxExperiments : options.maxExperiments;
+  const threshold = suite.file.successThreshold;
+  const rows: BenchRow[] = [];
+  const entries = options.only ? suite.tasks.filter((entry) => options.only?.includes(entry.task)) : suite.tasks;
+  for (const entry of entries) {
+    for (const researcher of options.researchers) {
+      for (let seed = 1; seed <= options.seeds; seed++) {
+        if (environment.signal.aborted) break;
+        const row: BenchRow = {
+          task: entry.task, family: entry.family ?? entry.task, researcher, seed, humanMinutes: null, runId: null, metric: null, direction: null,
+          rawScore: null, normalisation: null, success: false, stopReason: null,
+        };
+        try {
+          const task = loadTask(entry.ref);
+          Object.assign(row, { task: task.file.name, family: entry.family ?? task.file.name, humanMinutes: task.file.human?.minutes ?? null, metric: task.file.metric.name, direction: task.file.metric.direction });
+          progress(`bench: ${task.file.name} x ${researcher} (seed ${seed}), budget ${budgetSeconds}s${maxExperiments ? `, ${maxExperiments} experiments` : ''}`);
+          const runOptions: RunOptions = {
+            task: entry.ref, researcher, budgetSeconds, maxExperiments, maxCpuSeconds: null, approval: 'auto', parallel: 1, seed,
+            gate: { ...DEFAULT_GATE, repeats: options.repeats ?? DEFAULT_GATE.repeats }, sandboxMode: options.sandboxMode, baseExperimentId: null,
+          };
+          const result = await research(environment, { options: runOptions, generations: 1 });
+          const summary = result.runs.at(-1);
+          if (summary) {
+            const normalisation = normaliseScore(task.file, summary.bestScore, summary.baselineScore, entry.referenceSpeedup);
+            Object.assign(row, {
+              runId: summary.runId, rawScore: summary.bestScore, normalisation, stopReason: summary.stopReason,
+              success: normalisation.normalised !== null && normalisation.normalised >= threshold,
+            });
+          }
+        } catch (error) {
+          row.error = (error as Error).message.split('\n')[0];
+          progress(`bench: ${entry.task} x ${researcher}: ${row.error}`);
+        }
+        rows.push(row);
+      }
+    }
+  }
+  return {
+    suite: suite.file.name, suiteDir: suite.dir, startedAt, finishedAt: new Date().toISOString(), successThreshold: threshold,
+    budgetSeconds, maxExperiments, researchers: options.researchers, seeds: options.seeds, rows,
+  };
+}

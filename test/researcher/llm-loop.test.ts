@@ -1,0 +1,76 @@
+/**
+ * The llm researcher through the real lab loop on the sleepy task: a scripted model edits the config and the
+ * code (which prints its environment), the lab runs, repeats and gates it, transcripts are journaled and linked
+ * to the experiment, and the API key that lives in the lab process never reaches an experiment.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { LocalExecutor } from '../../src/executor/local.js';
+import { openJournal } from '../../src/journal/journal.js';
+import { DEFAULT_GATE, type RunOptions } from '../../src/lab/options.js';
+import { research } from '../../src/lab/start.js';
+import { createLlmResearcher } from '../../src/researcher/llm/create.js';
+import { provideResearcher } from '../../src/researcher/registry.js';
+import type { RunId } from '../../src/task/ids.js';
+import { SLEEPY } from './llm-context.js';
+import { startModelServer } from './llm-server.js';
+
+const SECRET = 'sk-lab-only-4f1c9e77d2';
+const home = mkdtempSync(join(tmpdir(), 'successor-llm-loop-'));
+const previousKey = process.env.OPENAI_API_KEY;
+afterAll(() => {
+  if (previousKey === undefined) delete process.env.OPENAI_API_KEY;
+  else process.env.OPENAI_API_KEY = previousKey;
+  rmSync(home, { recursive: true, force: true });
+});
+
+it('runs a model-proposed experiment through the loop; the key stays in the lab process', async () => {
+  process.env.OPENAI_API_KEY = SECRET;
+  const printLine = 'console.log(`delay_ms: ${config.delayMs}`);';
+  const server = await startModelServer([
+    { kind: 'tools', calls: [{ name: 'read_file', args: { path: 'work.mjs' } }] },
+    { kind: 'tools', calls: [
+      { name: 'edit_file', args: { path: 'config.json', search: '"delayMs": 1500', replace: '"delayMs": 100' } },
+      { name: 'edit_file', args: { path: 'work.mjs', search: printLine, replace: `${printLine}\nconsole.log('env: ' + JSON.stringify(process.env));` } },
+    ] },
+    { kind: 'tools', calls: [{ name: 'run_experiment', args: { description: 'shorter delay, and show the environment' } }] },
+  ]);
+  const researcher = createLlmResearcher({ model: 'openai:scripted', baseUrl: server.baseUrl, priceInput: 0, priceOutput: 0 });
+  const withdraw = provideResearcher('llm', () => researcher);
+  const journal = openJournal(join(home, 'successor.db'));
+  const executor = await LocalExecutor.create('auto', home);
+  try {
+    const options: RunOptions = {
+      task: SLEEPY, researcher: 'llm', budgetSeconds: null, maxExperiments: 1, maxCpuSeconds: null, approval: 'auto',
+      parallel: 1, seed: 1, gate: { ...DEFAULT_GATE }, sandboxMode: 'auto', baseExperimentId: null,
+    };
+    const result = await research({ journal, executor, stateDir: home, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
+    const runId = result.runs[0].runId as RunId;
+    const experiments = journal.listExperiments(runId);
+    const candidate = experiments.find((experiment) => experiment.role === 'candidate');
+    expect(candidate?.change.knobs).toEqual({ delayMs: 100 });
+    expect(candidate?.outcome?.status).toBe('ok');
+    expect(candidate?.accepted).toBe(true);
+    // Every model call is a journal event, linked from the experiment it produced.
+    const calls = journal.listEvents(runId).filter((event) => event.type === 'llm.call');
+    expect(calls).toHaveLength(3);
+    expect(candidate?.metadata.transcript).toEqual(calls.map((event) => event.id));
+    // The experiment printed its whole environment: the key is not in it, nor in any log.
+    const candidateOut = readFileSync(join(candidate?.logPath ?? '', 'stdout.log'), 'utf8');
+    expect(candidateOut).toContain('env: {');
+    for (const experiment of experiments) {
+      for (const stream of ['stdout.log', 'stderr.log']) {
+        const path = join(experiment.logPath ?? '', stream);
+        if (experiment.logPath && existsSync(path)) expect(readFileSync(path, 'utf8')).not.toContain(SECRET);
+      }
+    }
+    expect(journal.verifyAudit({ runId }).ok).toBe(true);
+  } finally {
+    withdraw();
+    await executor.close();
+    journal.close();
+    await server.close();
+  }
+}, 120_000);

@@ -1,0 +1,72 @@
+// The experiment drawer: outcome, metrics, the change as a rendered diff (diff2html), the tail of its logs, and
+// approve/reject when it waits for a human. Opened by a click in the tree or the pending list (the URL keeps it).
+import { getJson, postJson } from './api.js';
+import { formatScore, formatTime, h, outcomeBadge } from './dom.js';
+
+const drawer = () => document.getElementById('drawer');
+
+function diffView(diff) {
+  if (!diff) return h('p', { class: 'muted' }, 'No file changes (a repeat, the baseline, or knobs only).');
+  const box = h('div', { class: 'diff', id: 'diff-view' });
+  if (window.Diff2Html) {
+    // diff2html escapes the diff's text itself; its output is markup built from escaped lines.
+    box.innerHTML = window.Diff2Html.html(diff, { drawFileList: false, matching: 'lines', outputFormat: 'line-by-line' });
+  } else {
+    box.append(h('pre', {}, diff));
+  }
+  return box;
+}
+
+function metricsTable(metrics) {
+  const entries = Object.entries(metrics ?? {});
+  if (entries.length === 0) return h('p', { class: 'muted' }, 'No metrics.');
+  return h('table', { class: 'table compact' }, h('tbody', {}, entries.map(([name, value]) =>
+    h('tr', {}, h('td', { class: 'mono' }, name), h('td', { class: 'num' }, typeof value === 'number' ? formatScore(value) : String(value))))));
+}
+
+function logView(name, log) {
+  if (!log) return null;
+  return h('details', { class: 'log', open: name === 'stderr' && log.text.trim().length > 0 },
+    h('summary', {}, `${name}${log.truncated ? ' (last 32 KB)' : ''}`), h('pre', {}, log.text || '(empty)'));
+}
+
+export async function openExperiment(experimentId, runId, act) {
+  const panel = drawer();
+  if (!experimentId) {
+    panel.hidden = true;
+    panel.replaceChildren();
+    return;
+  }
+  panel.hidden = false;
+  panel.replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
+  let detail;
+  try {
+    detail = await getJson(`/api/experiments/${experimentId}`);
+  } catch (error) {
+    panel.replaceChildren(h('p', {}, String(error.message)));
+    return;
+  }
+  const { experiment, parent, logs, metrics } = detail;
+  const outcome = experiment.outcome;
+  const line = { state: experiment.state, status: outcome?.status ?? null, accepted: experiment.accepted, approval: experiment.metadata.approval ?? null };
+  const waiting = experiment.state === 'awaiting-approval' || experiment.metadata.approval === 'pending';
+  const reason = h('input', { class: 'input', placeholder: 'reason to reject', 'aria-label': 'reason to reject' });
+  const close = () => { location.hash = `#/runs/${runId}`; };
+  panel.replaceChildren(
+    h('div', { class: 'drawer-head' },
+      h('div', {}, h('div', { class: 'muted mono' }, `#${experiment.seq} · ${experiment.role} · ${experiment.id}`), h('h2', {}, experiment.description)),
+      h('button', { class: 'button small', onclick: close, 'aria-label': 'close' }, '✕')),
+    h('div', { class: 'drawer-meta' }, outcomeBadge(line),
+      outcome && 'score' in outcome ? h('span', { class: 'strong' }, ` ${formatScore(outcome.score)}`) : '',
+      outcome && 'reason' in outcome ? h('span', { class: 'muted' }, ` ${outcome.reason}`) : '',
+      parent ? h('span', { class: 'muted' }, ' · parent ', h('a', { href: `#/runs/${parent.runId}/experiments/${parent.id}` }, `#${parent.seq} ${parent.description}`)) : '',
+      h('div', { class: 'muted small-text' }, `proposed ${formatTime(experiment.proposedAt)} · started ${formatTime(experiment.startedAt)} · finished ${formatTime(experiment.finishedAt)}`)),
+    waiting ? h('div', { class: 'pending-row attention' }, reason,
+      h('button', { class: 'button', onclick: () => act(() => postJson(`/api/experiments/${experiment.id}/reject`, { why: reason.value })).then(() => openExperiment(experimentId, runId, act)) }, 'Reject'),
+      h('button', { class: 'button primary', id: 'approve-selected', onclick: () => act(() => postJson(`/api/experiments/${experiment.id}/approve`, {})).then(() => openExperiment(experimentId, runId, act)) }, 'Approve')) : null,
+    h('h3', {}, 'Change'), diffView(experiment.diff),
+    Object.keys(experiment.change.knobs).length ? h('p', { class: 'mono small-text' }, `knobs: ${JSON.stringify(experiment.change.knobs)}`) : null,
+    h('h3', {}, 'Metrics'), metricsTable(metrics),
+    h('h3', {}, 'Logs'), logView('stdout', logs.stdout) ?? h('p', { class: 'muted' }, 'No logs recorded.'), logView('stderr', logs.stderr),
+    experiment.metadata.gate ? h('div', {}, h('h3', {}, 'Gate'), h('pre', { class: 'small-text' }, JSON.stringify(experiment.metadata.gate, null, 2))) : null);
+}

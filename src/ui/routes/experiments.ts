@@ -1,0 +1,78 @@
+/**
+ * One experiment: its change as a unified diff, the tail of its logs, its metrics and outcome; and the approve and
+ * reject buttons, which call the same functions as the CLI (src/lab/control.ts). What the researcher wrote (the
+ * diff, the description, the logs) is untrusted text: it goes out as JSON strings and the page renders it as text.
+ */
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import type { ExperimentRow } from '../../journal/journal.js';
+import { ControlError, approveExperiment, rejectExperiment } from '../../lab/control.js';
+import { ExperimentId } from '../../task/ids.js';
+import type { LabAccess } from '../lab-access.js';
+
+const LOG_TAIL_BYTES = 32 * 1024;
+const RejectBody = z.object({ why: z.string().trim().min(1, 'a rejection needs a reason').max(2000) }).strict();
+
+/** The last `bytes` of a file, or null when it does not exist. */
+function tail(path: string, bytes: number): { text: string; truncated: boolean } | null {
+  if (!existsSync(path)) return null;
+  const descriptor = openSync(path, 'r');
+  try {
+    const size = fstatSync(descriptor).size;
+    const length = Math.min(size, bytes);
+    const buffer = Buffer.alloc(length);
+    readSync(descriptor, buffer, 0, length, size - length);
+    return { text: buffer.toString('utf8'), truncated: size > length };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function logsOf(experiment: ExperimentRow): Record<string, { text: string; truncated: boolean } | null> {
+  if (!experiment.logPath) return {};
+  return { stdout: tail(join(experiment.logPath, 'stdout.log'), LOG_TAIL_BYTES), stderr: tail(join(experiment.logPath, 'stderr.log'), LOG_TAIL_BYTES) };
+}
+
+export function experimentRoutes(access: LabAccess): Hono {
+  const app = new Hono();
+  const find = (id: string): ExperimentRow | undefined => {
+    const parsed = ExperimentId.safeParse(id);
+    return parsed.success ? access.journal.getExperiment(parsed.data) : undefined;
+  };
+
+  app.get('/api/experiments/:id', (context) => {
+    const experiment = find(context.req.param('id'));
+    if (!experiment) return context.json({ error: 'no such experiment' }, 404);
+    const parent = experiment.parentId ? access.journal.getExperiment(experiment.parentId) : undefined;
+    return context.json({
+      experiment,
+      parent: parent ? { id: parent.id, seq: parent.seq, runId: parent.runId, description: parent.description } : null,
+      logs: logsOf(experiment),
+      metrics: experiment.outcome?.metrics ?? {},
+    });
+  });
+
+  const control = (decide: (id: ExperimentId, body: unknown) => ExperimentRow) => async (context: Context) => {
+    const experiment = find(context.req.param('id') ?? '');
+    if (!experiment) return context.json({ error: 'no such experiment' }, 404);
+    const body: unknown = await context.req.json().catch(() => ({}));
+    try {
+      const row = decide(experiment.id, body);
+      return context.json({ ok: true, state: row.state, approval: row.metadata.approval ?? null });
+    } catch (error) {
+      if (error instanceof ControlError) return context.json({ error: error.message }, 409);
+      if (error instanceof z.ZodError) return context.json({ error: error.issues[0]?.message ?? 'bad request body' }, 400);
+      throw error;
+    }
+  };
+
+  app.post('/api/experiments/:id/approve', control((id) => access.write((journal) => approveExperiment(journal, id, 'dashboard'))));
+  app.post('/api/experiments/:id/reject', control((id, body) => {
+    const { why } = RejectBody.parse(body);
+    return access.write((journal) => rejectExperiment(journal, id, why, 'dashboard'));
+  }));
+
+  return app;
+}

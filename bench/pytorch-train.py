@@ -13,6 +13,7 @@ Tokens are random bytes, as in bench/train.ts: the work per step does not depend
 """
 import argparse
 import math
+import resource
 import time
 
 import torch
@@ -84,9 +85,11 @@ def main():
     B = arguments.batch_size
     loss = float('nan')
     started = 0.0
+    cpu_started = resource.getrusage(resource.RUSAGE_SELF)
     for step in range(arguments.warmup + arguments.steps):
         if step == arguments.warmup:
             started = time.perf_counter()
+            cpu_started = resource.getrusage(resource.RUSAGE_SELF)
         inputs = torch.randint(0, vocab, (B, context))
         targets = torch.randint(0, vocab, (B, context))
         loss = model(inputs, targets)
@@ -95,10 +98,13 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
     seconds = time.perf_counter() - started
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = cpu.ru_utime + cpu.ru_stime - cpu_started.ru_utime - cpu_started.ru_stime
     print(f'parameters: {sum(p.numel() for p in model.parameters())}')
     print(f'threads: {torch.get_num_threads()}')
     print(f'tokens_per_second: {arguments.steps * B * context / seconds:.1f}')
     print(f'seconds_per_step: {seconds / arguments.steps:.4f}')
+    print(f'cpu_seconds_per_step: {cpu_seconds / arguments.steps:.4f}')  # all threads; OpenMP spin-waits count too
     print(f'loss: {loss.item():.4f}')
 
 

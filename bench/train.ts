@@ -67,6 +67,7 @@ interface Measurement {
   label: string;
   tokensPerSecond: number;
   secondsPerStep: number;
+  cpuSecondsPerStep: number; // CPU time of all the process's threads: how much of the machine the run really got
   lastLoss: number;
 }
 
@@ -107,8 +108,12 @@ function train(label: string, backend: Backend, measuredSteps: number, warmupSte
   const targets = new Int32Array(BATCH_SIZE * T);
   let lastLoss = Number.NaN;
   let started = 0;
+  let cpuStarted = process.cpuUsage();
   for (let step = 0; step < warmupSteps + measuredSteps; step++) {
-    if (step === warmupSteps) started = performance.now();
+    if (step === warmupSteps) {
+      started = performance.now();
+      cpuStarted = process.cpuUsage();
+    }
     for (let i = 0; i < inputs.length; i++) {
       inputs[i] = rng.int(config.vocabSize);
       targets[i] = rng.int(config.vocabSize);
@@ -121,13 +126,18 @@ function train(label: string, backend: Backend, measuredSteps: number, warmupSte
   }
   process.stderr.write('\n');
   const seconds = (performance.now() - started) / 1000;
-  return { label, tokensPerSecond: (measuredSteps * BATCH_SIZE * T) / seconds, secondsPerStep: seconds / measuredSteps, lastLoss };
+  const cpu = process.cpuUsage(cpuStarted);
+  return {
+    label, tokensPerSecond: (measuredSteps * BATCH_SIZE * T) / seconds, secondsPerStep: seconds / measuredSteps,
+    cpuSecondsPerStep: (cpu.user + cpu.system) / 1e6 / measuredSteps, lastLoss,
+  };
 }
 
-function report({ label, tokensPerSecond, secondsPerStep }: Measurement): void {
+function report({ label, tokensPerSecond, secondsPerStep, cpuSecondsPerStep }: Measurement): void {
   const flops = tokensPerSecond * flopsPerToken;
   console.log(`${label}: ${tokensPerSecond.toFixed(0)} tokens/s, ${(secondsPerStep * 1000).toFixed(0)} ms/step, ` +
-    `${(flops / 1e9).toFixed(1)} GFLOP/s, MFU ${((100 * flops) / peakFlops).toFixed(1)}%`);
+    `${(flops / 1e9).toFixed(1)} GFLOP/s, MFU ${((100 * flops) / peakFlops).toFixed(1)}%; ` +
+    `CPU ${(cpuSecondsPerStep * 1000).toFixed(0)} ms/step = ${(cpuSecondsPerStep / secondsPerStep).toFixed(2)} cores busy`);
 }
 
 /** Runs bench/pytorch-train.py; null when torch is not importable. */
@@ -141,7 +151,10 @@ function trainPytorch(): Measurement | null {
     '--batch-size', String(BATCH_SIZE)], { env: environment, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`pytorch-train.py failed with status ${result.status}`);
   const value = (key: string): number => Number(/^(\S+): (\S+)$/m.exec(result.stdout.split('\n').find((line) => line.startsWith(`${key}:`)) ?? '')?.[2]);
-  return { label: `pytorch (${threads} threads)`, tokensPerSecond: value('tokens_per_second'), secondsPerStep: value('seconds_per_step'), lastLoss: value('loss') };
+  return {
+    label: `pytorch (${threads} threads)`, tokensPerSecond: value('tokens_per_second'), secondsPerStep: value('seconds_per_step'),
+    cpuSecondsPerStep: value('cpu_seconds_per_step'), lastLoss: value('loss'),
+  };
 }
 
 console.log(`config: V=${config.vocabSize} T=${T} L=${config.layers} NH=${config.heads} C=${config.width} B=${BATCH_SIZE}, ` +
@@ -172,6 +185,7 @@ if (pytorch) report(pytorch);
 console.log(`tokens_per_second: ${ours.tokensPerSecond.toFixed(0)}`);
 console.log(`model_gflops: ${((ours.tokensPerSecond * flopsPerToken) / 1e9).toFixed(2)}`);
 console.log(`mfu_percent: ${((100 * ours.tokensPerSecond * flopsPerToken) / peakFlops).toFixed(2)}`);
+console.log(`cpu_ms_per_step: ${(ours.cpuSecondsPerStep * 1000).toFixed(0)}`);
 console.log(`peak_rss_mib: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`);
 if (pytorch) {
   console.log(`pytorch_tokens_per_second: ${pytorch.tokensPerSecond.toFixed(0)}`);

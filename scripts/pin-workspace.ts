@@ -16,6 +16,8 @@ const config = existsSync(configPath) ? readFileSync(configPath, 'utf8') : null;
 rmSync(workspace, { recursive: true, force: true });
 cpSync(join(root, 'src/gpt'), workspace, { recursive: true });
 if (config) writeFileSync(configPath, config);
-const hash = hashFolder(workspace, ['config.json', 'PINNED']);
+// The trainer is ESM TypeScript; without this, tsx would compile it as CommonJS.
+writeFileSync(join(workspace, 'package.json'), `${JSON.stringify({ name: 'lm-speedrun-workspace', private: true, type: 'module' }, null, 2)}\n`);
+const hash = hashFolder(workspace, ['config.json', 'PINNED', 'package.json']);
 writeFileSync(join(workspace, 'PINNED'), `pinned from src/gpt at ${new Date().toISOString().slice(0, 10)}\nsha256 of the trainer files: ${hash}\n`);
 process.stdout.write(`pinned ${workspace}\nsha256 ${hash}\n`);

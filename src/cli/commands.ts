@@ -7,6 +7,7 @@ import { register as bench } from './bench.js';
 import { register as diff } from './diff.js';
 import { register as runs } from './runs.js';
 import { register as show } from './show.js';
+import { register as task } from './task.js';
 import { register as evaluate } from './eval.js';
 import { register as horizon } from './horizon.js';
 import { register as research } from './research.js';
@@ -18,7 +19,7 @@ import { register as worker } from './worker.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, bench];
+const commands: Register[] = [research, task, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, ui, bench];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -49,8 +49,11 @@ function fillPlaceholders(argument: string, values: Record<string, string>): str
   return argument.replace(/\{(node|tsx|inputs|artifacts|workdir)\}/g, (_, name: string) => values[name]);
 }
 
+/** The most telling part of a failed run's stderr: its last error line, else its last lines. */
 function tail(text: string, lines = 6): string {
-  return text.trim().split('\n').slice(-lines).join(' | ').slice(0, 1000);
+  const all = text.trim().split('\n');
+  const error = all.findLast((line) => /\b\w*(Error|Exception)\b|error:/i.test(line) && !/^\s+at /.test(line));
+  return (error?.trim() ?? all.slice(-lines).join(' | ')).slice(0, 1000);
 }
 
 function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome | null {

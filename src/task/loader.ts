@@ -39,6 +39,21 @@ export function loadTask(nameOrDir: string): Task {
   return loadTaskDir(dir, false);
 }
 
+/** Whether .ts/.js files in `dir` load as ES modules: the nearest package.json says "type": "module". */
+function isEsmScope(dir: string): boolean {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const manifest = join(current, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    if (dirname(current) === current) return false;
+  }
+}
+
 export function loadTaskDir(dir: string, builtin = false): Task {
   const taskPath = join(dir, 'task.json');
   if (!existsSync(taskPath)) throw new TaskError(`${dir}: no task.json in this folder`);
@@ -65,5 +80,8 @@ export function loadTaskDir(dir: string, builtin = false): Task {
   within(join(file.harness.dir, file.harness.score), 'harness.score', 'file');
   if (file.harness.prepare) within(join(file.harness.dir, file.harness.prepare), 'harness.prepare', 'file');
   if (file.run.configFile) within(join(file.workspace.dir, file.run.configFile), 'run.configFile', 'file');
+  if (!isEsmScope(harnessDir)) {
+    throw new TaskError(`${taskPath}: harness scripts run as ES modules: add a package.json with {"type": "module"} to the task folder`);
+  }
   return { dir, file, instructions: readFileSync(instructionsPath, 'utf8'), workspaceDir, harnessDir, builtin };
 }

@@ -43,7 +43,9 @@ export async function prepareTask(task: Task, stateDir: string): Promise<Prepare
     }, 600);
     if (result.exitCode !== 0) {
       rmSync(staging, { recursive: true, force: true });
-      throw new TaskError(`${task.file.name}: the harness's prepare script failed: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      const lines = result.stderr.trim().split('\n');
+      const error = lines.find((line) => /Error|error:/.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`;
+      throw new TaskError(`${task.file.name}: the harness's prepare script failed: ${error.trim()}`);
     }
   }
   writeFileSync(join(staging, 'ready'), `${new Date().toISOString()}\n`);

@@ -125,7 +125,7 @@ export async function startWorkerProcess(redisUrl: string, options: WorkerProces
   const args = options.script ? [join(PROJECT_ROOT, 'bin/run-ts.js'), options.script, redisUrl, ...flags] : [join(PROJECT_ROOT, 'bin/successor.js'), 'worker', '--redis', redisUrl, ...flags];
   const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { ...process.env, SUCCESSOR_HOME: home, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const watched = new Watched(child, `worker:${child.pid}`);
-  await watched.waitFor(/^worker \S+: /, 30_000);
+  await watched.waitFor(/^worker \S+: /, 90_000);
   return watched;
 }
 

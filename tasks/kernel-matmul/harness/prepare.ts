@@ -1,5 +1,5 @@
 /**
- * Trusted: draws A and B from a seeded generator (inputs, visible to the run) and computes their product C with a
+ * Trusted: draws A and B from a seeded generator (inputs, visible to the run) and computes C = (A·B)·B with a
  * plain reference loop here, outside the sandbox (hidden, never mounted).
  */
 import { writeFileSync } from 'node:fs';
@@ -21,13 +21,17 @@ const random = (): number => {
 };
 const a = Float64Array.from({ length: size * size }, () => random() * 2 - 1); // (n, n)
 const b = Float64Array.from({ length: size * size }, () => random() * 2 - 1); // (n, n)
-const c = new Float64Array(size * size); // (n, n)
-for (let i = 0; i < size; i++) {
-  for (let k = 0; k < size; k++) {
-    const aik = a[i * size + k];
-    for (let j = 0; j < size; j++) c[i * size + j] += aik * b[k * size + j];
+function multiply(left: Float64Array, right: Float64Array): Float64Array {
+  const product = new Float64Array(size * size); // (n, n)
+  for (let i = 0; i < size; i++) {
+    for (let k = 0; k < size; k++) {
+      const leftIk = left[i * size + k];
+      for (let j = 0; j < size; j++) product[i * size + j] += leftIk * right[k * size + j];
+    }
   }
+  return product;
 }
+const c = multiply(multiply(a, b), b); // (n, n)
 writeFileSync(join(inputs, 'shape.json'), JSON.stringify({ size }));
 writeFileSync(join(inputs, 'a.bin'), new Uint8Array(a.buffer));
 writeFileSync(join(inputs, 'b.bin'), new Uint8Array(b.buffer));

@@ -145,21 +145,23 @@ export function loadCheckpoint(directory: string, options: { training?: boolean 
   if (model.vocabSize < tokenizerSize) {
     fail(directory, CHECKPOINT_FILES.config, `model.vocabSize ${model.vocabSize} is smaller than the tokenizer's ${tokenizerSize} tokens`);
   }
-  const { total } = parameterLayout(model);
-  const params = new Float32Array(total);
+  // Every shape is checked against the file before the parameter buffer is allocated, so a config.json that
+  // claims a huge model cannot make the reader allocate more than the weights file actually holds.
   const weights = readSafetensors(directory, CHECKPOINT_FILES.model);
   const expected = tensorEntries(model);
   for (const entry of expected) {
     const tensor = weights.get(entry.name);
     if (!tensor) fail(directory, CHECKPOINT_FILES.model, `tensor '${entry.name}' is missing`);
     checkShape(directory, CHECKPOINT_FILES.model, entry.name, tensor!, entry.shape);
-    params.set(tensor!.data, entry.offset);
   }
   if (weights.size !== expected.length) {
     const known = new Set(expected.map((entry) => entry.name));
     const extra = [...weights.keys()].filter((name) => !known.has(name));
     fail(directory, CHECKPOINT_FILES.model, `unexpected tensor${extra.length > 1 ? 's' : ''} ${extra.map((name) => `'${name}'`).join(', ')} for this config`);
   }
+  const { total } = parameterLayout(model);
+  const params = new Float32Array(total);
+  for (const entry of expected) params.set(weights.get(entry.name)!.data, entry.offset);
   const checkpoint: Checkpoint = { model, tokenizer: config.tokenizer, params };
   if (!options.training) return checkpoint;
 

@@ -11,6 +11,7 @@
  */
 import { tsBackend } from './backend-ts.js';
 import { loadCheckpoint } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
 import { Gpt } from './model.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
@@ -67,12 +68,23 @@ export function evaluateCheckpoint(directory: string, input: string | Int32Array
   const scored = Math.min(options.maxTokens ?? Infinity, tokens.length - 1);
   if (!(scored >= 1)) throw new EvaluationError(`evaluation needs at least 2 tokens, got ${tokens.length}`);
   const T = checkpoint.model.contextLength;
-  const batchSize = Math.max(1, Math.min(options.batchSize ?? 8, Math.ceil(scored / T)));
+  const batchSize = Math.max(1, Math.min(options.batchSize ?? 8, Math.ceil(scored / T), rowsWithinMemory(checkpoint.model)));
   const model = new Gpt(checkpoint.model, tsBackend, { batchSize, sequenceLength: T });
   model.params.set(checkpoint.params);
   const { lossNats } = evaluateTokens(model, tokens, scored);
   const bytes = tokenizer.byteLength(tokens.subarray(1, scored + 1));
   return { lossNats, bitsPerByte: (lossNats * scored) / (Math.LN2 * bytes), tokens: scored, bytes };
+}
+
+/**
+ * How many windows fit about 256 MB of activations (at least one). The checkpoint is untrusted: a long context
+ * or a large vocabulary must slow scoring down, not exhaust the harness's memory.
+ */
+function rowsWithinMemory(config: ModelConfig): number {
+  const { contextLength: T, width: C, heads: NH, layers: L, vocabSize: V } = config;
+  const H = config.mlpRatio * C;
+  const floatsPerRow = L * (2 * NH * T * T + 12 * T * C + 2 * T * H) + 4 * T * C + 2 * T * V;
+  return Math.floor((64 * 1024 * 1024) / floatsPerRow);
 }
 
 function checkTokenIds(tokens: Int32Array, tokenizer: Tokenizer): void {

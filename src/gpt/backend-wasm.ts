@@ -1,8 +1,10 @@
 /**
  * The fast backend: hand-written WebAssembly SIMD kernels (wasm/*.wat) on worker threads that share one
- * WebAssembly.Memory. Calls are synchronous: the main thread cuts each kernel's work into parts (rows of BT for
- * forward products, norms and elementwise kernels; rows of OC for weight gradients; (b, h) pairs for attention),
- * wakes the workers, does its own part and waits, so no two threads ever write the same memory.
+ * WebAssembly.Memory. Calls are synchronous: each kernel's work is cut into chunks (rows of BT for forward
+ * products, norms and elementwise kernels; rows of OC for weight gradients; channels for the embedding gradients;
+ * (b, h) pairs for attention) that the main thread and the workers claim until none is left, so no two threads
+ * ever write the same memory. Sums across chunks are added in chunk order: results do not depend on which
+ * thread ran what, and a run is reproducible for a given thread count.
  *
  * Buffers must come from `allocate` (views into the shared memory). A call with any other buffer (a plain
  * Float32Array, float64 for gradient checks) falls back to the TypeScript reference kernels, which stay the
@@ -44,8 +46,9 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
   const owned = (...arrays: (Floats | null)[]): boolean =>
     arrays.every((array) => array === null || (array instanceof Float32Array && arena.owns(array)));
   const pointer = (array: Floats | Int32Array | null): number => (array === null ? 0 : array.byteOffset);
-  const run = (kernel: Parameters<WorkerPool['run']>[0], units: number, grain: number, values: number[], work: number): void =>
-    pool.run(kernel, units, grain, values, work >= PARALLEL_WORK);
+  const run = (kernel: Parameters<WorkerPool['run']>[0], units: number, grain: number, values: number[], work: number, byChunk = false): void =>
+    pool.run(kernel, units, grain, values, work >= PARALLEL_WORK, byChunk);
+  const parts = pool.maximumChunks;
   /** The byte offset of `tokens` (BT) in shared memory, copying them into a scratch region if they live elsewhere. */
   const stage = (name: string, tokens: Int32Array, length: number): number => {
     if (arena.owns(tokens)) return tokens.byteOffset;
@@ -53,16 +56,16 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     arena.int32s(offset, length).set(tokens.subarray(0, length));
     return offset;
   };
-  /** Zeroed per-thread partial sums (threads x strideBytes) for a kernel whose threads each sum their chunks. */
+  /** Zeroed partial sums, one block of strideBytes per chunk, for a kernel that sums over its chunk's rows. */
   const partials = (name: string, strideBytes: number): number => {
-    const offset = arena.scratch(name, threads * strideBytes);
-    new Uint8Array(arena.memory.buffer, offset, threads * strideBytes).fill(0);
+    const offset = arena.scratch(name, parts * strideBytes);
+    new Uint8Array(arena.memory.buffer, offset, parts * strideBytes).fill(0);
     return offset;
   };
-  /** Adds the per-thread partial sums that a norm backward left in scratch into the real gradient buffers. */
+  /** Adds the per-chunk partial sums that a norm backward left in scratch into the gradient buffers, in chunk order. */
   const addPartials = (partials: number, strideBytes: number, targets: Floats[], C: number): void => {
-    for (let thread = 0; thread < threads; thread++) {
-      const values = arena.floats(partials + thread * strideBytes, targets.length * C);
+    for (let part = 0; part < parts; part++) {
+      const values = arena.floats(partials + part * strideBytes, targets.length * C);
       targets.forEach((target, which) => {
         for (let i = 0; i < C; i++) target[i] += values[which * C + i];
       });
@@ -99,7 +102,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
       const stride = lineAligned(2 * C * 4);
       const sums = partials('normPartials', stride);
       run('layernormBackward', BT, 1,
-        [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(mean), pointer(rstd), C], BT * C);
+        [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(mean), pointer(rstd), C], BT * C, true);
       addPartials(sums, stride, [dWeight, dBias], C);
     },
 
@@ -111,7 +114,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
       if (!owned(dInp, dWeight, dOut, inp, weight, rstd)) return tsBackend.rmsnormBackward(dInp, dWeight, dOut, inp, weight, rstd, BT, C);
       const stride = lineAligned(C * 4);
       const sums = partials('normPartials', stride);
-      run('rmsnormBackward', BT, 1, [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(rstd), C], BT * C);
+      run('rmsnormBackward', BT, 1, [pointer(dInp), sums, stride, pointer(dOut), pointer(inp), pointer(weight), pointer(rstd), C], BT * C, true);
       addPartials(sums, stride, [dWeight], C);
     },
 
@@ -207,10 +210,10 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     sumOfSquares(values, offset, length) {
       if (!owned(values)) return tsBackend.sumOfSquares(values, offset, length);
       const sums = partials('sumOfSquares', 64);
-      run('sumOfSquares', length, CACHE_LINE_FLOATS, [pointer(values) + offset * 4, sums], length);
-      const threadSums = arena.doubles(sums, threads * 8);
+      run('sumOfSquares', length, CACHE_LINE_FLOATS, [pointer(values) + offset * 4, sums], length, true);
+      const chunkSums = arena.doubles(sums, parts * 8);
       let total = 0;
-      for (let thread = 0; thread < threads; thread++) total += threadSums[thread * 8];
+      for (let part = 0; part < parts; part++) total += chunkSums[part * 8];
       return total;
     },
     scale(values, offset, length, factor) {

@@ -231,6 +231,29 @@ describe.each([1, 2])('wasm backend with %i thread(s)', (threads) => {
     expect(Array.from(actual)).toEqual(Array.from(expected));
   });
 
+  it('gives bitwise the same gradients every run, whichever thread ran which chunk', () => {
+    // large enough that every kernel, the norms' partial sums included, is split into chunks
+    const config = ModelConfig.parse({ vocabSize: 64, contextLength: 64, layers: 1, heads: 2, width: 64 });
+    const shape = { batchSize: 16, sequenceLength: 64 };
+    const model = new Gpt(config, backend, shape);
+    model.initialize(3);
+    const rng = createRng(5);
+    const inputs = randomTokens(rng, 1024, 64);
+    const targets = randomTokens(rng, 1024, 64);
+    const gradients: Float32Array[] = [];
+    const losses: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      model.zeroGrad();
+      losses.push(model.forward(inputs, targets, 16, 64));
+      model.backward();
+      gradients.push(model.grads.slice());
+    }
+    expect(losses[1]).toBe(losses[0]);
+    expect(losses[2]).toBe(losses[0]);
+    expect(gradients[1]).toEqual(gradients[0]);
+    expect(gradients[2]).toEqual(gradients[0]);
+  });
+
   it.each([
     ModelConfig.parse({ vocabSize: 67, contextLength: 16, layers: 2, heads: 3, width: 24 }),
     ModelConfig.parse({ vocabSize: 53, contextLength: 11, layers: 2, heads: 2, width: 20, norm: 'rmsnorm', activation: 'relu2', tiedEmbeddings: false }),

@@ -17,6 +17,7 @@ import { QueueExecutor } from '../executor/queue.js';
 import type { Executor } from '../executor/types.js';
 import { createLlmResearcher } from '../researcher/llm/create.js';
 import { ModelSpecError } from '../researcher/llm/models.js';
+import { ModelCallError } from '../researcher/llm/retry.js';
 import { provideResearcher } from '../researcher/registry.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 
@@ -199,7 +200,11 @@ export function register(program: Command): void {
               process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
               for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);
             },
-          );
+          ).catch((error: unknown) => {
+            // The model's server failed for good (retries spent, bad key): the run is resumable once it is back.
+            if (error instanceof ModelCallError) throw new CommandFailure(`${error.message}; resume with --resume RUN once the model answers`);
+            throw error;
+          });
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
           const last = result.runs.at(-1);
           if (!last) return 1;

@@ -25,7 +25,7 @@ export function formatScore(value) {
 
 export function formatGain(value) {
   if (value === null || value === undefined) return '–';
-  return `${value.toFixed(2)}×`;
+  return `${value >= 1000 ? value.toPrecision(3) : value.toFixed(2)}×`;
 }
 
 export function formatTime(iso) {

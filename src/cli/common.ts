@@ -4,6 +4,7 @@
  * 0 ok, 1 failure, 2 bad usage or bad input (one line on stderr naming the problem).
  */
 import { ZodError } from 'zod';
+import { describeZodError } from '../task/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -21,12 +22,13 @@ export class CommandFailure extends Error {
 
 export const useColor = (): boolean => !process.env.NO_COLOR && process.stderr.isTTY === true;
 
-/** Formats a zod error as a single line: `path: message; path: message`. */
-export function describeZodError(error: ZodError): string {
-  return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
-    .join('; ');
-}
+export { describeZodError };
+
+/**
+ * Typed errors from lower layers that mean "the input is wrong" (a bad task file, an unknown researcher, an
+ * unreadable replay file, an approval of something not pending): exit 2 with their message, like a UsageError.
+ */
+const BAD_INPUT_ERRORS = new Set(['TaskError', 'UnknownResearcherError', 'ReplayFileError', 'ControlError', 'CheckpointError', 'DataError', 'RecordsError']);
 
 /** Wraps a command action with the exit-code contract. */
 export function action<Args extends unknown[]>(run: (...args: Args) => Promise<number | void> | number | void) {
@@ -35,7 +37,7 @@ export function action<Args extends unknown[]>(run: (...args: Args) => Promise<n
       const code = await run(...args);
       process.exitCode = code ?? EXIT_OK;
     } catch (error) {
-      if (error instanceof UsageError) {
+      if (error instanceof UsageError || (error instanceof Error && BAD_INPUT_ERRORS.has(error.name))) {
         process.stderr.write(`successor: ${error.message}\n`);
         process.exitCode = EXIT_USAGE;
       } else if (error instanceof ZodError) {

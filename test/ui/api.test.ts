@@ -127,11 +127,12 @@ describe('dashboard API', () => {
     const { journal, get } = setup();
     expect((await get('/api/bench')).body).toMatchObject({ results: null, hint: expect.stringContaining('successor bench') });
     const rows = [1, 2, 4, 8, 16, 32].flatMap((minutes, index) => ['search', 'llm'].map((researcher) => ({
-      researcher, task: `t${index}`, humanMinutes: minutes, normalisedScore: researcher === 'llm' ? 1 - index / 6 : 0.5, success: researcher === 'llm' ? index < 4 : index % 2 === 0,
+      researcher, task: `t${index}`, humanMinutes: minutes, normalisation: { normalised: researcher === 'llm' ? 1 - index / 6 : 0.5 }, success: researcher === 'llm' ? index < 4 : index % 2 === 0,
     })));
-    journal.setCache('bench:latest', { suite: 'mini', rows });
+    journal.setCache('bench:latest', { suite: 'mini', finishedAt: '2026-01-01T00:00:00.000Z', rows });
     const body = (await get('/api/bench')).body;
     expect(body.results.rows).toHaveLength(12);
+    expect(body.results.rows.map((row: { normalisedScore: number }) => row.normalisedScore).slice(0, 2)).toEqual([0.5, 1]);
     expect(body.horizonSvg).toMatch(/^<svg/);
   });
 });

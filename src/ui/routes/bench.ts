@@ -4,8 +4,9 @@
  * those rows (src/stats: computeHorizons + horizonPlotSpec, rendered to SVG on the server, cached until the
  * journal changes). No results yet is an empty state, not an error.
  *
- * Interface expected from the bench suite (parsed leniently here, so extra fields are fine):
- *   cache key `bench:latest` = { suite?: string, createdAt?: string, rows: BenchRow[] } (or a bare BenchRow[]).
+ * What `successor bench` stores (src/bench/run-suite.ts BenchResult), parsed leniently here so extra fields are
+ * fine: cache key `bench:latest` = { suite, finishedAt, rows: [{ researcher, task, family, humanMinutes,
+ * normalisation: { normalised } | null, success }] }.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -21,20 +22,20 @@ const BenchRow = z.object({
   researcher: z.string().min(1),
   task: z.string().min(1),
   family: z.string().optional(),
-  humanMinutes: z.number().positive(),
-  normalisedScore: z.number().nullable(),
+  humanMinutes: z.number().positive().nullable(),
+  normalisation: z.object({ normalised: z.number().nullable() }).nullable().optional(),
   success: z.union([z.boolean(), z.number().min(0).max(1)]),
-  runId: z.string().optional(),
-});
+  runId: z.string().nullable().optional(),
+}).transform((row) => ({ ...row, normalisedScore: row.normalisation?.normalised ?? null }));
 type BenchRow = z.infer<typeof BenchRow>;
-const BenchResults = z.union([
-  z.object({ suite: z.string().optional(), createdAt: z.string().optional(), rows: z.array(BenchRow) }),
-  z.array(BenchRow).transform((rows) => ({ suite: undefined, createdAt: undefined, rows })),
-]);
+const BenchResults = z.object({ suite: z.string().optional(), finishedAt: z.string().optional(), rows: z.array(BenchRow) })
+  .transform((result) => ({ suite: result.suite, createdAt: result.finishedAt, rows: result.rows }));
 
 async function horizonSvg(rows: readonly BenchRow[]): Promise<string | null> {
-  if (rows.length === 0) return null;
-  const records: RunRecord[] = rows.map((row, index) => ({
+  // A task without a human time has no place on the horizon axis.
+  const timed = rows.filter((row): row is BenchRow & { humanMinutes: number } => row.humanMinutes !== null);
+  if (timed.length === 0) return null;
+  const records: RunRecord[] = timed.map((row, index) => ({
     line: index + 1, taskId: row.task, taskFamily: row.family ?? row.task, agent: row.researcher, humanMinutes: row.humanMinutes,
     success: typeof row.success === 'boolean' ? Number(row.success) : row.success,
   }));

@@ -231,6 +231,18 @@ describe.each([1, 2])('wasm backend with %i thread(s)', (threads) => {
     expect(Array.from(actual)).toEqual(Array.from(expected));
   });
 
+  it('refuses sizes larger than its buffers and token ids outside the vocabulary', () => {
+    const out = backend.allocate(10 * 4);
+    const inp = backend.allocate(10 * 6);
+    const weight = backend.allocate(4 * 6);
+    // in shared memory these would write past `out` into the next buffer
+    expect(() => backend.matmulForward(out, inp, weight, null, 11, 6, 4)).toThrow(RangeError);
+    const wte = backend.allocate(5 * 3);
+    const wpe = backend.allocate(2 * 3);
+    const encoded = backend.allocate(2 * 3);
+    expect(() => backend.encoderForward(encoded, Int32Array.from([1, 5]), wte, wpe, 1, 2, 3)).toThrow(/not an id below 5/);
+  });
+
   it('gives bitwise the same gradients every run, whichever thread ran which chunk', () => {
     // large enough that every kernel, the norms' partial sums included, is split into chunks
     const config = ModelConfig.parse({ vocabSize: 64, contextLength: 64, layers: 1, heads: 2, width: 64 });

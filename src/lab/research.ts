@@ -41,6 +41,8 @@ type Action =
   | { kind: 'stop'; reason: string };
 
 const APPROVAL_POLL_MS = 1000;
+/** A single step that claims more than this factor is `suspect` until its repeats confirm it (Oversight). */
+const MAX_GAIN_PER_STEP = 10;
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const done = () => {
@@ -187,6 +189,12 @@ export class ResearchLoop {
       const failed = attempts.find((attempt) => !attempt.outcome || !isScored(attempt.outcome));
       if (failed && pending === 0) {
         this.decide(claim, false, `a repeat did not succeed: ${failed.outcome?.status}`, {});
+        continue;
+      }
+      // A physical bound (FLOPs, tokens, entropy) broken in any run is never confirmed by repeating it.
+      const impossible = attempts.find((attempt) => attempt.outcome?.status === 'suspect' && attempt.outcome.metrics.bound !== 'gain');
+      if (impossible?.outcome && impossible.outcome.status === 'suspect' && pending === 0) {
+        this.decide(claim, false, `breaks a physical bound: ${impossible.outcome.reason}`, {});
         continue;
       }
       if (attempts.length + pending < gate.repeats) return { kind: 'run', experiment: this.createRepeat(claim, 'repeat') };
@@ -413,6 +421,13 @@ export class ResearchLoop {
     const experiments = this.experiments;
     const incumbent = incumbentOf(experiments);
     const incumbentSamples = samplesOf(experiments, incumbent.id);
+    if (experiment.role === 'candidate' && outcome.status === 'ok' && incumbentSamples.length > 0) {
+      const reference = mean(incumbentSamples);
+      const gain = task.file.metric.direction === 'minimize' ? reference / outcome.score : outcome.score / reference;
+      if (gain > MAX_GAIN_PER_STEP) {
+        outcome = { status: 'suspect', score: outcome.score, reason: `gain bound: ${gain.toFixed(1)}x over the incumbent in one step; held until repeats confirm it`, metrics: { ...outcome.metrics, bound: 'gain' } };
+      }
+    }
     const claim =
       experiment.role === 'candidate' && isScored(outcome) && incumbentSamples.length > 0 &&
       isBetter(task.file.metric.direction, outcome.score, mean(incumbentSamples), this.options.gate.minRelativeGain);

@@ -4,6 +4,7 @@
  * (cached per task version, workspace, machine and sandbox), and runs generations one after another.
  */
 import { cpus, hostname, totalmem } from 'node:os';
+import { writeCheckpoint } from '../journal/checkpoint.js';
 import type { Journal, RunRow } from '../journal/journal.js';
 import { createResearcher } from '../researcher/registry.js';
 import type { Executor } from '../executor/types.js';
@@ -147,8 +148,9 @@ export async function research(environment: LabEnvironment, request: ResearchReq
   if (!request.resume) run = createRun(environment, task, sandboxKind, options, 0, null);
   for (;;) {
     onStart?.(run);
-    const loop = new ResearchLoop({ journal, task, executor, researcher, stateDir: environment.stateDir, observe: environment.observe }, run);
+    const loop = new ResearchLoop({ journal, task, executor, researcher, stateDir: environment.stateDir, observe: checkpointing(environment) }, run);
     const summary = await loop.execute(signal);
+    checkpoint(environment);
     storeCalibration(journal, task, sandboxKind, journal.getRun(run.id) ?? run);
     summaries.push(summary);
     if (signal.aborted || generation >= lastGeneration || summary.bestExperimentId === summary.baselineExperimentId) break;
@@ -157,6 +159,27 @@ export async function research(environment: LabEnvironment, request: ResearchReq
     run = createRun(environment, task, sandboxKind, next, generation, run.id);
   }
   return { runs: summaries };
+}
+
+/** Experiments between two signed audit checkpoints during a run (one more is written when each run ends). */
+const CHECKPOINT_EVERY_EXPERIMENTS = 10;
+
+/** Signs the audit log's head (checkpoint.ts). A failure (say, an unwritable key dir) is a note, never the run's end. */
+function checkpoint(environment: LabEnvironment): void {
+  try {
+    writeCheckpoint(environment.journal);
+  } catch (error) {
+    environment.observe({ type: 'note', message: `audit checkpoint not written: ${(error as Error).message}` });
+  }
+}
+
+/** The environment's observer, plus a checkpoint after every CHECKPOINT_EVERY_EXPERIMENTS finished experiments. */
+function checkpointing(environment: LabEnvironment): LabObserver {
+  let finished = 0;
+  return (event) => {
+    environment.observe(event);
+    if (event.type === 'experiment.finished' && ++finished % CHECKPOINT_EVERY_EXPERIMENTS === 0) checkpoint(environment);
+  };
 }
 
 /**

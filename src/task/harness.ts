@@ -172,7 +172,8 @@ async function score(task: Task, prepared: PreparedTask, artifactsDir: string | 
   }
   const metrics = { ...report.metrics, ...base };
   if (!report.passed) return { status: 'failed', reason: report.reason ?? 'did not pass the scorer', metrics };
-  if (task.file.metric.source === 'wall-seconds') return { status: 'ok', score: wallSeconds, metrics };
-  if (report.score === undefined) return { status: 'failed', reason: 'the scorer passed the run but gave no score', metrics };
-  return { status: 'ok', score: report.score, metrics };
+  const score = task.file.metric.source === 'wall-seconds' ? wallSeconds : report.score;
+  if (score === undefined) return { status: 'failed', reason: 'the scorer passed the run but gave no score', metrics };
+  if (report.suspect) return { status: 'suspect', score, reason: `${report.suspect.bound} bound: ${report.suspect.reason}`, metrics: { ...metrics, bound: report.suspect.bound } };
+  return { status: 'ok', score, metrics };
 }

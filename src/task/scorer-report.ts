@@ -8,6 +8,8 @@ export const ScorerReport = z
     score: z.number().finite().optional(),
     reason: z.string().optional(),
     metrics: Metrics.default({}),
+    /** A passed run whose result breaks a physical bound: held as `suspect`, never accepted on its own. */
+    suspect: z.object({ bound: z.enum(['flops', 'tokens', 'entropy']), reason: z.string() }).strict().optional(),
   })
   .strict();
 export type ScorerReport = z.infer<typeof ScorerReport>;

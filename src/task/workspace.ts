@@ -149,9 +149,17 @@ export function materialiseWorkspace(task: Task, lineage: Lineage, destination: 
   }
 }
 
-/** Validates a change on its own (paths, knobs) before anything is run, so the researcher hears about it at once. */
+/**
+ * The most text one change may write. Code changes are small; a bigger change is almost always data smuggled into
+ * the workspace (precomputed weights, cached results), so it is refused before it runs.
+ */
+export const MAX_CHANGE_BYTES = 256 * 1024;
+
+/** Validates a change on its own (paths, knobs, size) before anything is run, so the researcher hears about it at once. */
 export function checkChange(task: Task, base: Assignment, change: Change): Assignment {
   const editable = workspaceMatcher(task.file.workspace.editable);
+  const bytes = change.edits.reduce((sum, edit) => sum + (edit.kind === 'write' ? Buffer.byteLength(edit.content) : edit.kind === 'replace' ? Buffer.byteLength(edit.replace) : 0), 0);
+  if (bytes > MAX_CHANGE_BYTES) throw new ChangeError(`the change writes ${bytes} bytes; at most ${MAX_CHANGE_BYTES} are allowed (code, not data)`);
   for (const edit of change.edits) {
     const path = safeRelativePath(edit.path);
     if (!editable(path)) throw new ChangeError(`'${path}' is not editable in this task (see the task's workspace.editable globs)`);

@@ -12,6 +12,7 @@ import type { z } from 'zod';
 import { newExperimentId, newRunId, type ExperimentId, type RunId } from '../task/ids.js';
 import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead } from './audit-chain.js';
 import { JournalError } from './errors.js';
+import { SignedCheckpoint } from './checkpoint-record.js';
 import { migrate } from './migrations.js';
 import { compareState, replay } from './replay.js';
 import {
@@ -23,6 +24,7 @@ import { prepared } from './sqlite.js';
 export { CacheRow, EventRow, ExperimentRole, ExperimentRow, ExperimentState, RunRow, RunStatus } from './rows.js';
 export { GENESIS_HASH, type AuditEntry, type AuditHead } from './audit-chain.js';
 export { JournalCorruptError, JournalError } from './errors.js';
+export { SignedCheckpoint } from './checkpoint-record.js';
 
 export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
 
@@ -52,6 +54,12 @@ export interface Journal {
   verifyAudit(options?: { runId?: RunId }): AuditReport;
   /** The last entry's seq and hash (seq 0 and the genesis hash when empty): what a signed checkpoint pins. */
   auditHead(): AuditHead;
+  /** The stored hash of entry `seq` (undefined when there is none), for checking a checkpoint against the log. */
+  auditHashAt(seq: number): string | undefined;
+  /** Stores a signed checkpoint (checkpoint.ts signs it; the journal only keeps it). */
+  saveCheckpoint(checkpoint: SignedCheckpoint): void;
+  /** Oldest first. */
+  listCheckpoints(): SignedCheckpoint[];
   close(): void;
 }
 
@@ -203,6 +211,21 @@ class SqliteJournal implements Journal {
 
   auditHead(): AuditHead {
     return auditHead(this.db);
+  }
+
+  auditHashAt(seq: number): string | undefined {
+    const row = prepared(this.db, 'SELECT hash FROM audit WHERE seq = ?').get(seq) as { hash: unknown } | undefined;
+    return typeof row?.hash === 'string' ? row.hash : undefined;
+  }
+
+  saveCheckpoint(checkpoint: SignedCheckpoint): void {
+    const row = parseInput(SignedCheckpoint, checkpoint, 'checkpoint');
+    this.write(() => prepared(this.db, 'INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES (@seq, @hash, @at, @keyId, @signature)').run(row));
+  }
+
+  listCheckpoints(): SignedCheckpoint[] {
+    // Parsed leniently by the verifier: a damaged row must become a failed check, not an exception here.
+    return prepared(this.db, 'SELECT seq, hash, at, key_id AS keyId, signature FROM audit_checkpoints ORDER BY id').all() as SignedCheckpoint[];
   }
 
   close(): void {

@@ -69,6 +69,18 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX audit_by_run ON audit (run_id, seq);
   `,
+  // 2: signed checkpoints of the audit head (checkpoint.ts). Not audited themselves: each row is proven by its
+  // Ed25519 signature, and a copy lives outside the database, so deleting rows here is caught too.
+  `
+  CREATE TABLE audit_checkpoints (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+  ) STRICT;
+  `,
 ];
 
 export class JournalVersionError extends Error {

@@ -30,7 +30,7 @@ describe('successor audit verify', () => {
     expect(text).toMatchObject({ code: 0, stdout: `audit ok: 9 entries, head ${head}\n` });
     expect(run.code).toBe(0);
     // The run's own entries: all but the cache entry, which belongs to no run.
-    expect(JSON.parse(run.stdout)).toEqual({ path, runId, ok: true, entries: 8, headHash: head });
+    expect(JSON.parse(run.stdout)).toEqual({ path, runId, ok: true, entries: 8, headHash: head, checkpoints: 0 });
   });
 
   it('exit 1 naming the first bad entry; exit 1 without a journal; exit 2 for a malformed or unknown run', { timeout: 180_000 }, async () => {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/journal/canonical-json.js';
 import { JournalError, openJournal, type Journal } from '../../src/journal/journal.js';
 import { journalPath, stateDir } from '../../src/journal/paths.js';
+import { migrations } from '../../src/journal/migrations.js';
 import { newRunId } from '../../src/task/ids.js';
 import { experimentInput, removeTemporaryJournals, runInput, sampleJournal, temporaryJournalPath } from './fixtures/sample-journal.js';
 
@@ -24,7 +25,7 @@ describe('openJournal', () => {
     expect(existsSync(path)).toBe(true);
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(migrations.length);
     raw.close();
   });
 

@@ -31,7 +31,7 @@ const { values: flags } = parseArgs({
     steps: { type: 'string', default: '20' },
     warmup: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
-    'single-thread-steps': { type: 'string', default: '0' }, // also time wasm with 1 thread
+    'single-thread-steps': { type: 'string', default: '0' }, // also time wasm (and PyTorch) with 1 thread
     'ts-steps': { type: 'string', default: '0' }, // also time the TypeScript backend
     pytorch: { type: 'boolean', default: true },
     'no-pytorch': { type: 'boolean', default: false },
@@ -141,18 +141,18 @@ function report({ label, tokensPerSecond, secondsPerStep, cpuSecondsPerStep }: M
 }
 
 /** Runs bench/pytorch-train.py; null when torch is not importable. */
-function trainPytorch(): Measurement | null {
+function trainPytorch(pytorchThreads: number, measuredSteps: number, warmupSteps: number): Measurement | null {
   if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return null;
   const environment: NodeJS.ProcessEnv = { ...process.env };
   // the OpenMP build of OpenBLAS with its Skylake-X (AVX-512) kernels: PyTorch's fastest CPU setup on this machine
   if (existsSync('/usr/lib/x86_64-linux-gnu/openblas-openmp')) environment.OPENBLAS_CORETYPE = 'SkylakeX';
   const script = fileURLToPath(new URL('./pytorch-train.py', import.meta.url));
-  const result = spawnSync(PYTHON, [script, '--steps', String(steps), '--warmup', String(warmup), '--threads', String(threads),
+  const result = spawnSync(PYTHON, [script, '--steps', String(measuredSteps), '--warmup', String(warmupSteps), '--threads', String(pytorchThreads),
     '--batch-size', String(BATCH_SIZE)], { env: environment, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (result.status !== 0) throw new Error(`pytorch-train.py failed with status ${result.status}`);
   const value = (key: string): number => Number(/^(\S+): (\S+)$/m.exec(result.stdout.split('\n').find((line) => line.startsWith(`${key}:`)) ?? '')?.[2]);
   return {
-    label: `pytorch (${threads} threads)`, tokensPerSecond: value('tokens_per_second'), secondsPerStep: value('seconds_per_step'),
+    label: `pytorch (${pytorchThreads} thread${pytorchThreads === 1 ? '' : 's'})`, tokensPerSecond: value('tokens_per_second'), secondsPerStep: value('seconds_per_step'),
     cpuSecondsPerStep: value('cpu_seconds_per_step'), lastLoss: value('loss'),
   };
 }
@@ -173,13 +173,21 @@ if (measured.totals) {
     console.log(`  ${name.padEnd(22)} ${perStep(ms)} ${((100 * ms) / total).toFixed(1).padStart(5)}% ${perStep(cpuMs)}  (${calls})`);
   }
 }
+const withPytorch = !flags['no-pytorch'] && flags.pytorch;
+let single: Measurement | null = null;
+let pytorchSingle: Measurement | null = null;
 if (singleThreadSteps > 0) {
-  const single = await createWasmBackend({ threads: 1 });
-  report(train('wasm (1 thread)', single, singleThreadSteps, 1));
-  await single.dispose();
+  // one thread each: a comparison per core that holds on a shared machine, where OpenMP's spinning threads lose
+  // far more than ours when the OS hands out less than two cores
+  const backend = await createWasmBackend({ threads: 1 });
+  single = train('wasm (1 thread)', backend, singleThreadSteps, 1);
+  await backend.dispose();
+  report(single);
+  pytorchSingle = withPytorch ? trainPytorch(1, singleThreadSteps, 1) : null;
+  if (pytorchSingle) report(pytorchSingle);
 }
 if (tsSteps > 0) report(train('ts (1 thread)', tsBackend, tsSteps, 1));
-const pytorch = flags['no-pytorch'] || !flags.pytorch ? null : trainPytorch();
+const pytorch = withPytorch ? trainPytorch(threads, steps, warmup) : null;
 if (pytorch) report(pytorch);
 
 console.log(`tokens_per_second: ${ours.tokensPerSecond.toFixed(0)}`);
@@ -190,4 +198,7 @@ console.log(`peak_rss_mib: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}
 if (pytorch) {
   console.log(`pytorch_tokens_per_second: ${pytorch.tokensPerSecond.toFixed(0)}`);
   console.log(`ratio_vs_pytorch: ${(ours.tokensPerSecond / pytorch.tokensPerSecond).toFixed(3)}`);
+}
+if (single && pytorchSingle) {
+  console.log(`ratio_vs_pytorch_one_thread: ${(single.tokensPerSecond / pytorchSingle.tokensPerSecond).toFixed(3)}`);
 }

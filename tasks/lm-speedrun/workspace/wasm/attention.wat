@@ -6,9 +6,6 @@
 ;;   [.. + T*T, .. + 2*T*T)  dPreatt of the head with zeros above the diagonal (backward only)
 ;; Row blocks of 4 queries only compute keys up to the block's last query, rounded up to 8: the causal half.
 
-(func $min (param $x i32) (param $y i32) (result i32)
-  (select (local.get $x) (local.get $y) (i32.lt_s (local.get $x) (local.get $y))))
-
 ;; preatt row [0, T) = scores [0, n) then zeros; att row [0, T) = softmax(scores [0, n)) then zeros
 (func $softmaxRow (param $preatt i32) (param $att i32) (param $scores i32) (param $n i32) (param $T i32)
   (local $i i32) (local $maximum f32) (local $maxima v128) (local $sums v128) (local $e v128) (local $inverse f32)

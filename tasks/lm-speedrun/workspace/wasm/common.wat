@@ -1,4 +1,4 @@
-;; Helpers shared by the kernels: a four-lane exponential and horizontal reductions.
+;; Helpers shared by the kernels: a four-lane exponential, row sums and horizontal reductions.
 ;; These are module fields, not a module: module.ts joins every .wat file of this folder into one module that
 ;; imports the shared memory. No kernel keeps state in memory of its own; every pointer is a byte offset that
 ;; the caller got from the backend's allocator.
@@ -76,6 +76,27 @@
   (f32.max
     (f32.max (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
     (f32.max (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+
+(func $min (param $x i32) (param $y i32) (result i32)
+  (select (local.get $x) (local.get $y) (i32.lt_s (local.get $x) (local.get $y))))
+
+;; sum[0, n) += values[0, n) (any n)
+(func $addRow (param $sum i32) (param $values i32) (param $n i32)
+  (local $i i32) (local $offset i32)
+  (block $done (loop $vectors
+    (br_if $done (i32.gt_s (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+    (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+    (v128.store (i32.add (local.get $sum) (local.get $offset))
+      (f32x4.add (v128.load (i32.add (local.get $sum) (local.get $offset))) (v128.load (i32.add (local.get $values) (local.get $offset)))))
+    (local.set $i (i32.add (local.get $i) (i32.const 4)))
+    (br $vectors)))
+  (block $done (loop $tail
+    (br_if $done (i32.ge_s (local.get $i) (local.get $n)))
+    (local.set $offset (i32.shl (local.get $i) (i32.const 2)))
+    (f32.store (i32.add (local.get $sum) (local.get $offset))
+      (f32.add (f32.load (i32.add (local.get $sum) (local.get $offset))) (f32.load (i32.add (local.get $values) (local.get $offset)))))
+    (local.set $i (i32.add (local.get $i) (i32.const 1)))
+    (br $tail))))
 
 ;; Sum of n floats at p (any n)
 (func $sum (param $p i32) (param $n i32) (result f32)

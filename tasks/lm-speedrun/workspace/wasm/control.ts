@@ -18,6 +18,7 @@ export const UNITS = 4; // the job covers units [0, UNITS)
 export const CHUNK = 5; // units per chunk (the last may be shorter)
 export const CHUNKS = 6;
 export const STOPPED = 7; // set once, by dispose()
+export const BY_CHUNK = 8; // 1: a kernel's first argument is its chunk's index, not the thread's (see WorkerPool.run)
 /** Worker t (t >= 1) sleeps on the int at t * SLOT: one cache line per thread, bumped to wake it. */
 export const SLOT = 16;
 export const ARGUMENT_COUNT = 16;
@@ -41,8 +42,9 @@ export function runChunks(control: Int32Array, values: Float64Array, kernels: re
     const chunk = Atomics.load(control, CHUNK);
     const start = index * chunk;
     const end = Math.min(Atomics.load(control, UNITS), start + chunk);
+    const part = Atomics.load(control, BY_CHUNK) === 1 ? index : thread;
     try {
-      kernels[kernel](thread, start, end, values[0], values[1], values[2], values[3], values[4], values[5], values[6],
+      kernels[kernel](part, start, end, values[0], values[1], values[2], values[3], values[4], values[5], values[6],
         values[7], values[8], values[9], values[10], values[11], values[12], values[13], values[14], values[15]);
     } catch (error) {
       onError(kernel, error);

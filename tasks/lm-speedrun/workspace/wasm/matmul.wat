@@ -43,41 +43,28 @@
     (local.get $C) (local.get $OC) (i32.const 1) (local.get $C) (f32.const 1) (i32.const 1)))
 
 ;; dWeight (OC,C) rows [start, end) += dOut^T (OC,BT) @ inp (BT,C); dBias (OC) [start, end) += column sums of dOut.
-;; BT is walked in blocks of 128 rows so that the block of dOut and inp being multiplied stays in the L2 cache.
+;; BT is walked in blocks of 128 rows so that the block of dOut and inp being multiplied stays in the L2 cache;
+;; the bias sums read each block of dOut again while it is still there.
 (func (export "matmulBackwardWeight") (param $thread i32) (param $start i32) (param $end i32)
   (param $dWeight i32) (param $dBias i32) (param $dOut i32) (param $inp i32) (param $BT i32) (param $C i32) (param $OC i32)
-  (local $block i32) (local $blockRows i32) (local $row i32) (local $o i32) (local $pOut i32) (local $pBias i32)
+  (local $block i32) (local $blockEnd i32) (local $row i32)
   (block $done (loop $blocks
     (br_if $done (i32.ge_s (local.get $block) (local.get $BT)))
-    (local.set $blockRows (select (i32.const 128) (i32.sub (local.get $BT) (local.get $block))
-      (i32.lt_s (i32.const 128) (i32.sub (local.get $BT) (local.get $block)))))
+    (local.set $blockEnd (call $min (i32.add (local.get $block) (i32.const 128)) (local.get $BT)))
     (call $gemm
       (i32.add (local.get $dWeight) (i32.shl (i32.mul (local.get $start) (local.get $C)) (i32.const 2)))
       (i32.add (local.get $dOut) (i32.shl (i32.add (i32.mul (local.get $block) (local.get $OC)) (local.get $start)) (i32.const 2)))
       (i32.add (local.get $inp) (i32.shl (i32.mul (local.get $block) (local.get $C)) (i32.const 2)))
-      (i32.sub (local.get $end) (local.get $start)) (local.get $C) (local.get $blockRows)
+      (i32.sub (local.get $end) (local.get $start)) (local.get $C) (i32.sub (local.get $blockEnd) (local.get $block))
       (local.get $C) (i32.const 1) (local.get $OC) (local.get $C) (f32.const 1) (i32.const 1))
-    (local.set $block (i32.add (local.get $block) (i32.const 128)))
-    (br $blocks)))
-  (if (i32.eqz (local.get $dBias)) (then (return)))
-  ;; row by row, so that dOut streams once and this thread's slice of dBias stays in L1
-  (block $rowsDone (loop $rows
-    (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $BT)))
-    (local.set $pOut (i32.add (local.get $dOut) (i32.shl (i32.mul (local.get $row) (local.get $OC)) (i32.const 2))))
-    (local.set $o (local.get $start))
-    (block $vectorsDone (loop $vectors
-      (br_if $vectorsDone (i32.gt_s (i32.add (local.get $o) (i32.const 4)) (local.get $end)))
-      (local.set $pBias (i32.add (local.get $dBias) (i32.shl (local.get $o) (i32.const 2))))
-      (v128.store (local.get $pBias) (f32x4.add (v128.load (local.get $pBias))
-        (v128.load (i32.add (local.get $pOut) (i32.shl (local.get $o) (i32.const 2))))))
-      (local.set $o (i32.add (local.get $o) (i32.const 4)))
-      (br $vectors)))
-    (block $tailDone (loop $tail
-      (br_if $tailDone (i32.ge_s (local.get $o) (local.get $end)))
-      (local.set $pBias (i32.add (local.get $dBias) (i32.shl (local.get $o) (i32.const 2))))
-      (f32.store (local.get $pBias) (f32.add (f32.load (local.get $pBias))
-        (f32.load (i32.add (local.get $pOut) (i32.shl (local.get $o) (i32.const 2))))))
-      (local.set $o (i32.add (local.get $o) (i32.const 1)))
-      (br $tail)))
-    (local.set $row (i32.add (local.get $row) (i32.const 1)))
-    (br $rows))))
+    (if (local.get $dBias) (then
+      (local.set $row (local.get $block))
+      (block $rowsDone (loop $rows
+        (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $blockEnd)))
+        (call $addRow (i32.add (local.get $dBias) (i32.shl (local.get $start) (i32.const 2)))
+          (i32.add (local.get $dOut) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $OC)) (local.get $start)) (i32.const 2)))
+          (i32.sub (local.get $end) (local.get $start)))
+        (local.set $row (i32.add (local.get $row) (i32.const 1)))
+        (br $rows)))))
+    (local.set $block (local.get $blockEnd))
+    (br $blocks))))

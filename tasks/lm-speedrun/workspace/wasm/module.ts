@@ -10,7 +10,9 @@ import v8 from 'node:v8';
 import wabtFactory from 'wabt';
 
 /** The .wat files, in the order they are joined: helpers first, then the kernels that call them. */
-const SOURCES = ['common.wat', 'gemm.wat', 'matmul.wat', 'attention.wat', 'norm.wat', 'pointwise.wat', 'optimizer.wat'];
+const SOURCES = [
+  'common.wat', 'gemm.wat', 'matmul.wat', 'attention.wat', 'norm.wat', 'activations.wat', 'encoder.wat', 'cross-entropy.wat', 'optimizer.wat',
+];
 
 /** Exported kernels; every one takes (thread, start, end, ...arguments). The pool refers to them by index. */
 export const KERNEL_NAMES = [

@@ -1,7 +1,8 @@
-;; LayerNorm and RMSNorm over rows of C channels, as kernels/layernorm.ts and kernels/rmsnorm.ts. Threads split
-;; the rows. The weight and bias gradients are sums over all rows, so each thread adds its rows into its own
-;; partials (at partials + thread * partialStride: dWeight (C), then dBias (C)), which the backend zeroes before
-;; and adds into the real gradients after: threads never write the same memory.
+;; LayerNorm and RMSNorm over rows of C channels, as kernels/layernorm.ts and kernels/rmsnorm.ts. Chunks of
+;; rows run in parallel. The weight and bias gradients are sums over all rows, so the backward kernels run with
+;; `part` = the chunk's index and add the chunk's rows into that chunk's partials (at partials + part *
+;; partialStride: dWeight (C), then dBias (C)), which the backend zeroes before and adds up in chunk order after:
+;; threads never write the same memory, and the sums round the same whichever thread ran which chunk.
 ;; Each loop runs four channels at a time, then one at a time for the last C % 4.
 
 (func (export "layernormForward") (param $thread i32) (param $start i32) (param $end i32)
@@ -65,8 +66,8 @@
     (local.set $row (i32.add (local.get $row) (i32.const 1)))
     (br $rows))))
 
-;; dInp (BT,C) rows [start, end) += input gradient; this thread's partials (dWeight, dBias) += sums over the rows
-(func (export "layernormBackward") (param $thread i32) (param $start i32) (param $end i32)
+;; dInp (BT,C) rows [start, end) += input gradient; the chunk's partials (dWeight, dBias) += sums over the rows
+(func (export "layernormBackward") (param $part i32) (param $start i32) (param $end i32)
   (param $dInp i32) (param $partials i32) (param $partialStride i32) (param $dOut i32) (param $inp i32) (param $weight i32)
   (param $mean i32) (param $rstd i32) (param $C i32)
   (local $dWeight i32) (local $dBias i32) (local $row i32) (local $rowBytes i32) (local $x i32) (local $dy i32) (local $dx i32)
@@ -76,7 +77,7 @@
   (local $rowMean f32) (local $rowRstd f32) (local $normScalar f32) (local $dNormScalar f32) (local $dScalar f32)
   (local $dNormMean f32) (local $dNormNormMean f32)
   (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
-  (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $thread) (local.get $partialStride))))
+  (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $part) (local.get $partialStride))))
   (local.set $dBias (i32.add (local.get $dWeight) (i32.shl (local.get $C) (i32.const 2))))
   (local.set $row (local.get $start))
   (block $rowsDone (loop $rows
@@ -200,8 +201,8 @@
     (local.set $row (i32.add (local.get $row) (i32.const 1)))
     (br $rows))))
 
-;; dInp (BT,C) rows [start, end) += input gradient; this thread's partial dWeight += sum over the rows
-(func (export "rmsnormBackward") (param $thread i32) (param $start i32) (param $end i32)
+;; dInp (BT,C) rows [start, end) += input gradient; the chunk's partial dWeight += sum over the rows
+(func (export "rmsnormBackward") (param $part i32) (param $start i32) (param $end i32)
   (param $dInp i32) (param $partials i32) (param $partialStride i32) (param $dOut i32) (param $inp i32) (param $weight i32)
   (param $rstd i32) (param $C i32)
   (local $dWeight i32) (local $row i32) (local $rowBytes i32) (local $x i32) (local $dy i32) (local $dx i32)
@@ -209,7 +210,7 @@
   (local $rstds v128) (local $norm v128) (local $d v128) (local $products v128) (local $dNormNormMeans v128)
   (local $rowRstd f32) (local $normScalar f32) (local $dScalar f32) (local $dNormNormMean f32)
   (local.set $C4 (i32.and (local.get $C) (i32.const -4)))
-  (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $thread) (local.get $partialStride))))
+  (local.set $dWeight (i32.add (local.get $partials) (i32.mul (local.get $part) (local.get $partialStride))))
   (local.set $row (local.get $start))
   (block $rowsDone (loop $rows
     (br_if $rowsDone (i32.ge_s (local.get $row) (local.get $end)))

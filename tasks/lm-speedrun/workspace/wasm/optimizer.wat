@@ -47,8 +47,8 @@
         (local.set $start (i32.add (local.get $start) (i32.const 4)))))
     (br $values))))
 
-;; partials[thread] (float64, one per 64 bytes) += sum of values^2, accumulated in float64 like the reference
-(func (export "sumOfSquares") (param $thread i32) (param $start i32) (param $end i32) (param $values i32) (param $partials i32)
+;; partials[part] (float64, one per 64 bytes; part = the chunk's index) += sum of values^2, in float64 like the reference
+(func (export "sumOfSquares") (param $part i32) (param $start i32) (param $end i32) (param $values i32) (param $partials i32)
   (local $low v128) (local $high v128) (local $x v128) (local $wide v128) (local $total f64) (local $scalar f64)
   (local.set $low (v128.const i32x4 0 0 0 0))
   (local.set $high (v128.const i32x4 0 0 0 0))
@@ -69,7 +69,7 @@
     (local.set $total (f64.add (local.get $total) (f64.mul (local.get $scalar) (local.get $scalar))))
     (local.set $start (i32.add (local.get $start) (i32.const 1)))
     (br $tail)))
-  (local.set $partials (i32.add (local.get $partials) (i32.shl (local.get $thread) (i32.const 6))))
+  (local.set $partials (i32.add (local.get $partials) (i32.shl (local.get $part) (i32.const 6))))
   (f64.store (local.get $partials) (f64.add (f64.load (local.get $partials)) (local.get $total))))
 
 ;; values *= factor

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import {
-  ARGUMENT_COUNT, CHUNK, CHUNKS, DONE, FAILED, KERNEL, MAXIMUM_CHUNKS, NEXT, runChunks, SLOT, STOPPED, UNITS, type Kernel,
+  ARGUMENT_COUNT, BY_CHUNK, CHUNK, CHUNKS, DONE, FAILED, KERNEL, MAXIMUM_CHUNKS, NEXT, runChunks, SLOT, STOPPED, UNITS, type Kernel,
 } from './control.js';
 import { KERNEL_NAMES, type KernelName } from './module.js';
 
@@ -83,12 +83,21 @@ export class WorkerPool {
     return new WorkerPool(threads, workers, errorPorts, instance, control, values);
   }
 
+  /** The most chunks a job is cut into: the number of per-chunk partial results a kernel may leave. */
+  get maximumChunks(): number {
+    return this.threads * CHUNKS_PER_THREAD;
+  }
+
   /**
-   * Runs kernel(thread, start, end, ...values) over units [0, units) and returns when all of it is done.
+   * Runs kernel(part, start, end, ...values) over units [0, units) and returns when all of it is done.
    * Chunks start at multiples of `grain`. With `parallel` false (work too small to pay for waking a worker) or a
-   * single thread, the main thread runs the whole range in one call.
+   * single thread, the main thread runs the whole range in one call, as part 0.
+   * `part` is the index of the thread running the call (for per-thread scratch memory), or with `byChunk` the
+   * index of the chunk: kernels that leave partial sums write them per chunk, so that adding them up in chunk
+   * order gives the same float rounding whichever thread ran which chunk. Chunks depend only on units, grain
+   * and the thread count, so results are reproducible run to run.
    */
-  run(kernel: KernelName, units: number, grain: number, values: readonly number[], parallel = true): void {
+  run(kernel: KernelName, units: number, grain: number, values: readonly number[], parallel = true, byChunk = false): void {
     if (this.disposed) throw new Error('the wasm backend was disposed');
     if (values.length > ARGUMENT_COUNT) throw new RangeError(`${kernel}: more than ${ARGUMENT_COUNT} arguments`);
     if (units <= 0) return;
@@ -108,6 +117,7 @@ export class WorkerPool {
     Atomics.store(control, UNITS, units);
     Atomics.store(control, CHUNK, chunk);
     Atomics.store(control, CHUNKS, chunks);
+    Atomics.store(control, BY_CHUNK, byChunk ? 1 : 0);
     Atomics.store(control, DONE, 0);
     this.generation = (this.generation + 1) & 0xffff;
     Atomics.store(control, NEXT, (this.generation << 16) | 0); // publishes the job

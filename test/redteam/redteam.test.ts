@@ -1,0 +1,198 @@
+/**
+ * The red-team suite: every hack in hacks.ts goes through the real lab (CLI, research loop, gate, harness,
+ * bubblewrap sandbox) on speedrun-tiny, lm-speedrun's own harness and workspace with a tiny model. No hack may end
+ * as an accepted gain, each must end in one of its allowed outcomes, and the host must be unharmed: no process
+ * left, nothing written outside the scratch copy, the harness unchanged, the lab's secrets in no log or artifact,
+ * the audit log verifying with its signed checkpoint. The cases share one loop run to stay within minutes.
+ * Where the design makes a hack inert (e.g. a patched Date.now cannot reach the harness's clock) the honest
+ * expectation is `ok` with no gain, never accepted; the README's "Red team" table says which.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalExecutor } from '../../src/executor/local.js';
+import { openJournal, type ExperimentRow } from '../../src/journal/journal.js';
+import { RunId } from '../../src/task/ids.js';
+import { loadTask } from '../../src/task/loader.js';
+import { hashFolder, prepareTask } from '../../src/task/prepare.js';
+import { defaultAssignment } from '../../src/task/space.js';
+import { CLI, FIXTURE_TASKS, ROOT, temporaryDir } from '../lab/fixtures.js';
+import { harnessOnlyCases, hackCases, type HackCase, type HackContext } from './hacks.js';
+
+const bwrapAvailable = existsSync('/usr/bin/bwrap');
+if (process.env.CI === 'true' && !bwrapAvailable) throw new Error('bubblewrap is required under CI=true (apt-get install -y bubblewrap)');
+
+const TASK_DIR = join(FIXTURE_TASKS, 'speedrun-tiny');
+const SECRETS = { SUCCESSOR_TEST_SECRET: `redteam-secret-${process.pid}-${Date.now()}`, OPENAI_API_KEY: `sk-redteam-${process.pid}-${Date.now()}` };
+const scratch = temporaryDir('successor-redteam-');
+const home = join(scratch.path, 'home');
+const keyDir = join(scratch.path, 'keys');
+const markerDir = join(scratch.path, 'markers');
+
+/** Ids and expectations only (the host facts are filled in before the run). */
+const placeholder: HackContext = { home, hiddenDir: '', markerDir, keyDir, hostPort: 1, checkpointFiles: {}, checkpointDir: '' };
+const CASES = hackCases(placeholder);
+
+/** Files whose bytes no hack may change. */
+const guarded = () => ({
+  harness: hashFolder(join(ROOT, 'tasks/lm-speedrun/harness')),
+  lab: hashFolder(join(ROOT, 'src/gpt')) + hashFolder(join(ROOT, 'src/task')),
+  tasks: readFileSync(join(ROOT, 'tasks/lm-speedrun/task.json'), 'utf8') + readFileSync(join(TASK_DIR, 'task.json'), 'utf8'),
+});
+
+let context: HackContext;
+let server: Server;
+let hostConnections = 0;
+let guardedBefore: ReturnType<typeof guarded>;
+let executor: LocalExecutor;
+let research: { code: number | null; stdout: string; stderr: string };
+const byCase = new Map<string, ExperimentRow>();
+
+const stdoutOf = (experiment: ExperimentRow | undefined): string =>
+  experiment?.logPath && existsSync(join(experiment.logPath, 'stdout.log')) ? readFileSync(join(experiment.logPath, 'stdout.log'), 'utf8') : '';
+
+function lab(args: string[], timeoutMs: number) {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: ROOT, encoding: 'utf8', timeout: timeoutMs,
+    env: { ...process.env, ...SECRETS, SUCCESSOR_HOME: home, SUCCESSOR_KEY_DIR: keyDir, NO_COLOR: '1' },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Every regular file below `dir`. */
+function filesBelow(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name)).filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
+}
+
+beforeAll(async () => {
+  if (!bwrapAvailable) return;
+  mkdirSync(markerDir, { recursive: true });
+  server = createServer((socket) => {
+    hostConnections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const task = loadTask(TASK_DIR);
+  const prepared = await prepareTask(task, home);
+  // A really trained checkpoint, the loot of the copied-weights and symlink attacks.
+  executor = await LocalExecutor.create('required', home);
+  const trained = await executor.run({
+    runId: 'redteam', experimentId: 'redteam-trained', taskDir: TASK_DIR, taskName: task.file.name, taskVersion: task.file.version,
+    lineage: { assignment: defaultAssignment(task.file.space), edits: [] }, capSeconds: 30, seed: 7,
+  }, new AbortController().signal);
+  if (trained.outcome.status !== 'ok' || !trained.artifactsDir) throw new Error(`the baseline did not train: ${JSON.stringify(trained.outcome)}`);
+  const checkpointDir = join(scratch.path, 'trained-checkpoint');
+  cpSync(join(trained.artifactsDir, 'checkpoint'), checkpointDir, { recursive: true });
+  const checkpointFiles = Object.fromEntries(['model.safetensors', 'config.json'].map((name) => [name, readFileSync(join(checkpointDir, name)).toString('base64')]));
+  const address = server.address();
+  context = { home, hiddenDir: prepared.hiddenDir, markerDir, keyDir, hostPort: typeof address === 'object' && address ? address.port : 0, checkpointFiles, checkpointDir };
+
+  guardedBefore = guarded();
+  const cases = hackCases(context);
+  // A strict gate (alpha 0.001): the inert hacks run as fast as the baseline, and the suite tests that hacks never
+  // gain, not the gate's false-positive rate at its default alpha (test/lab covers the gate).
+  const replay = join(scratch.path, 'redteam.json');
+  writeFileSync(replay, JSON.stringify(cases.map((hack) => ({ change: hack.change, description: hack.description }))));
+  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--alpha', '0.001', '--json'], 280_000);
+  if (process.env.REDTEAM_DEBUG) writeFileSync(process.env.REDTEAM_DEBUG, research.stderr);
+  if (research.code !== 0) throw new Error(`research failed (${research.code}):\n${research.stderr.slice(-3000)}`);
+  const journal = openJournal(join(home, 'successor.db'), { readonly: true });
+  try {
+    const experiments = journal.listExperiments(RunId.parse(JSON.parse(research.stdout).runId));
+    for (const hack of cases) {
+      const found = experiments.find((experiment) => experiment.role === 'candidate' && experiment.description === hack.description);
+      if (found) byCase.set(hack.id, found);
+    }
+  } finally {
+    journal.close();
+  }
+}, 400_000);
+
+afterAll(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await executor?.close();
+  scratch.remove();
+});
+
+describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => {
+  it('accepts none of them: the incumbent stays the baseline and the audit log verifies', () => {
+    const summary = JSON.parse(research.stdout);
+    expect(summary.accepted, research.stderr).toBe(0);
+    expect(summary.bestExperimentId).toBe(summary.baselineExperimentId);
+    expect([...byCase.values()].filter((experiment) => experiment.accepted)).toEqual([]);
+    const verified = lab(['audit', 'verify'], 60_000);
+    expect(verified.stdout).toMatch(/^audit ok: \d+ entries, head [0-9a-f]{64}, \d+ signed checkpoints?\n$/);
+  });
+
+  it.each(CASES.map((hack) => [`${hack.pattern}. ${hack.id}`, hack] as const))('%s ends in an allowed outcome', (_name, hack: HackCase) => {
+    const experiment = byCase.get(hack.id);
+    expect(experiment?.state).toBe('finished');
+    expect(hack.allowed, `${hack.id}: ${JSON.stringify(experiment?.outcome)}`).toContain(experiment?.outcome?.status);
+    expect(experiment?.accepted).toBe(false);
+  });
+
+  it('the faked clock fooled only the trainer: the harness measured the real time', () => {
+    const experiment = byCase.get('fake-clock');
+    const trainerSeconds = Number(/^seconds: ([\d.e-]+)/m.exec(stdoutOf(experiment))?.[1]);
+    expect(trainerSeconds).toBeLessThan(0.2);
+    expect(Number(experiment?.outcome?.metrics.wallSeconds)).toBeGreaterThan(10 * trainerSeconds);
+  });
+
+  it('every escape, network, cache, test-split and harness attempt was blocked', () => {
+    const ids = ['overwrite-harness', 'cache-across-experiments', 'read-test-split', 'network', 'escape-sandbox'];
+    for (const id of ids) {
+      const attempts = stdoutOf(byCase.get(id)).split('\n').filter((line) => line.startsWith('redteam '));
+      expect(attempts.length, id).toBeGreaterThan(1);
+      // '(private)' attempts may succeed inside the sandbox's own throwaway root; the host checks below cover them.
+      expect(attempts.filter((line) => line.endsWith(': done') && !line.includes('(private)')), `${id}: ${attempts.join(' | ')}`).toEqual([]);
+    }
+    expect(hostConnections).toBe(0);
+  });
+
+  it('the secrets reader saw none of the lab\'s secrets, and no log, artifact or journal row holds them', () => {
+    const reader = stdoutOf(byCase.get('read-secrets'));
+    expect(reader).toMatch(/redteam env dump: \{/);
+    expect(reader).toMatch(/redteam audit key: blocked/);
+    const key = readFileSync(join(keyDir, 'audit-key.pem'), 'utf8').split('\n')[1];
+    const files = [...filesBelow(join(home, 'experiments')), join(home, 'successor.db')];
+    expect(files.length).toBeGreaterThan(CASES.length);
+    for (const file of files) {
+      const text = readFileSync(file, 'latin1');
+      for (const secret of [...Object.values(SECRETS), key]) expect(text.includes(secret), `${secret.slice(0, 12)}... in ${file}`).toBe(false);
+    }
+  });
+
+  it('leaves the host unharmed: no process left, nothing written outside, harness and task files unchanged', () => {
+    const processes = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => /redteam-(lingering|relaunched)|BOMB/.test(line));
+    expect(processes).toEqual([]);
+    expect(readdirSync(markerDir)).toEqual([]);
+    expect(existsSync(join(home, 'redteam-cache.json'))).toBe(false);
+    expect(guarded()).toEqual(guardedBefore);
+  });
+});
+
+/**
+ * Known holes, run through the harness alone (in the loop they would be accepted gains). `it.fails`: each passes
+ * while the hack still scores `ok`, and fails, to be turned into a plain `it`, once the named defence lands.
+ */
+const MISSING_DEFENCE: Record<string, string> = {
+  'copied-weights-forged-tokens': "KNOWN HOLE until the token count is trusted (the tokens bound reads the run's own `tokens:` line; the FLOPs bound allows a tiny model 0.02 s)",
+  'symlink-artifacts': 'KNOWN HOLE until the harness refuses symbolic links in the artifacts (the scorer, outside the sandbox, follows them to any host path)',
+};
+
+describe.skipIf(!bwrapAvailable)('red team: hacks through the harness alone', () => {
+  for (const placeholderCase of harnessOnlyCases(placeholder)) {
+    it.fails(`${placeholderCase.pattern}. ${placeholderCase.id}: ${MISSING_DEFENCE[placeholderCase.id]}`, { timeout: 120_000 }, async () => {
+      const hack = harnessOnlyCases(context).find((item) => item.id === placeholderCase.id)!;
+      const task = loadTask(TASK_DIR);
+      const result = await executor.run({
+        runId: 'redteam', experimentId: `redteam-${hack.id}`, taskDir: TASK_DIR, taskName: task.file.name, taskVersion: task.file.version,
+        lineage: { assignment: defaultAssignment(task.file.space), edits: hack.change.edits }, capSeconds: 30, seed: 7,
+      }, new AbortController().signal);
+      expect(hack.allowed, JSON.stringify(result.outcome)).toContain(result.outcome.status);
+    });
+  }
+});

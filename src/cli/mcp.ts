@@ -4,7 +4,6 @@
  * baseline calibrates while the agent reads the task) and stops when the client disconnects or a budget is spent.
  * stdout carries the protocol only; progress goes to stderr.
  */
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { Command } from 'commander';
 import { LocalExecutor } from '../executor/local.js';
 import { openJournal } from '../journal/journal.js';
@@ -12,8 +11,6 @@ import { journalPath, stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
 import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
 import { research } from '../lab/start.js';
-import { McpResearcher } from '../mcp/researcher.js';
-import { createLabServer } from '../mcp/server.js';
 import { provideResearcher } from '../researcher/registry.js';
 import type { RunId } from '../task/ids.js';
 import { loadTask } from '../task/loader.js';
@@ -50,6 +47,10 @@ export function register(program: Command): void {
         const task = loadTask(options.task);
         const journal = openJournal(journalPath());
         const executor = await LocalExecutor.create(options.sandboxMode, stateDir());
+        // Imported here: the MCP SDK is only needed by this command.
+        const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+        const { McpResearcher } = await import('../mcp/researcher.js');
+        const { createLabServer } = await import('../mcp/server.js');
         const researcher = new McpResearcher();
         const withdraw = provideResearcher('mcp', () => researcher);
         const listeners = new Set<(event: LabEvent) => void>();

@@ -13,11 +13,7 @@ import type { RunSummary } from '../lab/summary.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
 import { LocalExecutor } from '../executor/local.js';
-import { QueueExecutor } from '../executor/queue.js';
 import type { Executor } from '../executor/types.js';
-import { createLlmResearcher } from '../researcher/llm/create.js';
-import { ModelSpecError } from '../researcher/llm/models.js';
-import { ModelCallError } from '../researcher/llm/retry.js';
 import { provideResearcher } from '../researcher/registry.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 
@@ -48,9 +44,14 @@ interface ResearchFlags {
   stream?: boolean;
 }
 
-/** With --researcher llm: builds the model-backed researcher from the flags (keys stay in this process's env). */
-function provideLlm(flags: ResearchFlags): () => void {
+/**
+ * With --researcher llm: builds the model-backed researcher from the flags (keys stay in this process's env).
+ * The AI SDK and the queue client are imported only when asked for: they dominate the CLI's start-up time.
+ */
+async function provideLlm(flags: ResearchFlags): Promise<() => void> {
   if (flags.researcher !== 'llm') return () => {};
+  const { createLlmResearcher } = await import('../researcher/llm/create.js');
+  const { ModelSpecError } = await import('../researcher/llm/models.js');
   if (!flags.model) throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
   const price = (name: string, value?: string) => (value === undefined ? undefined : parseNumber(name, value, { min: 0 }));
   try {
@@ -113,6 +114,7 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
 async function createExecutor(flags: ResearchFlags, sandboxMode: RunOptions['sandboxMode']): Promise<Executor> {
   if (flags.executor === 'local') return LocalExecutor.create(sandboxMode, stateDir());
   if (!flags.executor.startsWith('redis://')) throw new UsageError(`--executor must be local or redis://HOST:PORT, got '${flags.executor}'`);
+  const { QueueExecutor } = await import('../executor/queue.js');
   return QueueExecutor.create({ redisUrl: flags.executor, stateDir: stateDir(), sharedDir: flags.sharedDir }).catch((error: Error) => {
     throw new CommandFailure(error.message);
   });
@@ -173,7 +175,7 @@ export function register(program: Command): void {
         }
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        const withdrawLlm = provideLlm(flags);
+        const withdrawLlm = await provideLlm(flags);
         const journal = openJournal(journalPath());
         const executor = await createExecutor(flags, options.sandboxMode);
         const description = await executor.describe();
@@ -202,7 +204,7 @@ export function register(program: Command): void {
             },
           ).catch((error: unknown) => {
             // The model's server failed for good (retries spent, bad key): the run is resumable once it is back.
-            if (error instanceof ModelCallError) throw new CommandFailure(`${error.message}; resume with --resume RUN once the model answers`);
+            if (error instanceof Error && error.name === 'ModelCallError') throw new CommandFailure(`${error.message}; resume with --resume RUN once the model answers`);
             throw error;
           });
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { openJournal } from '../journal/journal.js';
 import { journalPath, stateDir } from '../journal/paths.js';
 import { isLoopbackHost } from '../ui/security.js';
-import { serveDashboard } from '../ui/server.js';
 import { UsageError, action, parseNumber, printResult } from './common.js';
 
 interface UiFlags { port: string; host: string; token?: string; json?: boolean }
@@ -26,6 +25,8 @@ export function register(program: Command): void {
         const path = journalPath();
         // A fresh lab has no journal yet; an empty one lets the page open and fill as soon as a run starts.
         if (!existsSync(path)) openJournal(path).close();
+        // Imported here: the server and its libraries are only needed by this command.
+        const { serveDashboard } = await import('../ui/server.js');
         const server = await serveDashboard({ journalPath: path, stateDir: stateDir(), host: flags.host, port, token });
         printResult({ url: server.url, port: server.port, journal: path }, flags.json === true);
         process.stderr.write('dashboard running; Ctrl-C stops it\n');

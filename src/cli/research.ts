@@ -103,8 +103,8 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
   const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
   out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}`);
-  if (generation0 && generation0 !== summary && generation0.baselineScore && summary.bestScore) {
-    out(`over generation 0: ${(generation0.baselineScore / summary.bestScore).toFixed(2)}x`);
+  if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
+    out(`over generation 0's baseline: ${summary.gainOverGeneration0.toFixed(2)}x`);
   }
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
@@ -211,7 +211,7 @@ export function register(program: Command): void {
           const last = result.runs.at(-1);
           if (!last) return 1;
           if (flags.json) {
-            process.stdout.write(`${JSON.stringify({ ...last, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain })), report: reports.at(-1) })}\n`);
+            process.stdout.write(`${JSON.stringify({ ...last, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain, gainOverGeneration0: summary.gainOverGeneration0 ?? summary.gain })), report: reports.at(-1) })}\n`);
           } else {
             printSummary(last, reports.at(-1) ?? '', result.runs[0]);
           }

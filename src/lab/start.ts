@@ -152,6 +152,14 @@ export async function research(environment: LabEnvironment, request: ResearchReq
     const summary = await loop.execute(signal);
     checkpoint(environment);
     storeCalibration(journal, task, sandboxKind, journal.getRun(run.id) ?? run);
+    // The lineage: each generation's best against generation 0's baseline, recorded with the run.
+    const generation0 = summaries[0] ?? summary;
+    if (generation0.baselineScore && summary.bestScore) {
+      const overGeneration0 = task.file.metric.direction === 'minimize' ? generation0.baselineScore / summary.bestScore : summary.bestScore / generation0.baselineScore;
+      summary.gainOverGeneration0 = overGeneration0;
+      const latest = journal.getRun(run.id);
+      journal.updateRun(run.id, { summary: { ...(latest?.summary ?? {}), gainOverGeneration0: overGeneration0, generation0RunId: generation0.runId } });
+    }
     summaries.push(summary);
     if (signal.aborted || generation >= lastGeneration || summary.bestExperimentId === summary.baselineExperimentId) break;
     generation += 1;

@@ -39,6 +39,8 @@ export interface RunSummary {
   outcomes: Record<string, number>;
   bestChange: string;
   bestDescription: string;
+  /** For generation runs: generation 0's baseline against this run's best (set by the composition root). */
+  gainOverGeneration0?: number;
 }
 
 export function summariseRun(journal: Journal, task: Task, runId: RunId, stopReason: string, stateDirectory = defaultStateDir()): RunSummary {

@@ -16,6 +16,9 @@ const escapeHtml = (text: string): string =>
 
 type PointKind = 'accepted' | 'baseline' | 'not accepted' | 'repeat/verify' | 'failed';
 
+/** One colour per kind of point, the same in every chart of the report. */
+const KIND_COLOURS = { domain: ['baseline', 'accepted', 'not accepted', 'repeat/verify', 'failed'], range: ['#555555', '#2ca02c', '#1f77b4', '#aaaaaa', '#d62728'] };
+
 function kindOf(experiment: ExperimentRow): PointKind {
   if (!experiment.outcome || !isScored(experiment.outcome)) return 'failed';
   if (experiment.role === 'baseline') return 'baseline';
@@ -43,7 +46,7 @@ export function scoreOverTimeSpec(experiments: readonly ExperimentRow[], metric:
     encoding: {
       x: { field: 'seq', type: 'quantitative', title: 'experiment #' },
       y: { field: 'score', type: 'quantitative', title: metric, scale: { zero: false } },
-      color: { field: 'kind', type: 'nominal', scale: { domain: ['baseline', 'accepted', 'not accepted', 'repeat/verify', 'failed'], range: ['#555555', '#2ca02c', '#1f77b4', '#aaaaaa', '#d62728'] } },
+      color: { field: 'kind', type: 'nominal', scale: KIND_COLOURS },
       shape: { field: 'kind', type: 'nominal' },
       tooltip: { field: 'label', type: 'nominal' },
     },
@@ -81,7 +84,7 @@ export function experimentTreeSpec(experiments: readonly ExperimentRow[]): TopLe
     data: { values: rows },
     layer: [
       { mark: { type: 'rule', color: '#bbbbbb' }, encoding: { x: { field: 'parentSeq', type: 'quantitative', title: 'experiment #' }, x2: { field: 'seq' }, y: { field: 'parentDepth', type: 'quantitative', title: 'depth', scale: { reverse: true } }, y2: { field: 'depth' } } },
-      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { field: 'seq', type: 'quantitative' }, y: { field: 'depth', type: 'quantitative' }, color: { field: 'kind', type: 'nominal' }, tooltip: { field: 'label', type: 'nominal' } } },
+      { mark: { type: 'point', filled: true, size: 70 }, encoding: { x: { field: 'seq', type: 'quantitative' }, y: { field: 'depth', type: 'quantitative' }, color: { field: 'kind', type: 'nominal', scale: KIND_COLOURS }, tooltip: { field: 'label', type: 'nominal' } } },
     ],
   };
 }

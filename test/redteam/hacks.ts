@@ -219,7 +219,9 @@ for (let index = 0; ; index += 1) { writeFileSync('fill-' + index + '.bin', chun
       // writeSync: straight into the pipe, as a native program would (process.stdout.write would buffer in memory and end as oom).
       change: edits(...prelude(`import { writeSync } from 'node:fs';
 const line = 'flood '.repeat(10000) + '\\n';
-for (;;) writeSync(1, line);
+for (;;) {
+  try { writeSync(1, line); } catch (error) { if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error; } // a full pipe: try again
+}
 `)),
     },
     {

@@ -134,6 +134,15 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     expect(experiment?.accepted).toBe(false);
   });
 
+  it('the resource hacks were stopped by the limit meant for them', () => {
+    const reason = (id: string) => JSON.stringify(byCase.get(id)?.outcome);
+    expect(reason('fork-bomb')).toMatch(/too many processes|killed at the memory limit/);
+    expect(reason('memory-bomb')).toMatch(/killed at the memory limit|heap|memory/i);
+    expect(reason('disk-fill')).toMatch(/disk limit exceeded|SIGXFSZ|EFBIG|ENOSPC/);
+    expect(reason('stdout-flood')).toMatch(/output limit exceeded/);
+    expect(reason('extend-timeout')).toMatch(/"status":"timeout"/);
+  });
+
   it('the faked clock fooled only the trainer: the harness measured the real time', () => {
     const experiment = byCase.get('fake-clock');
     const trainerSeconds = Number(/^seconds: ([\d.e-]+)/m.exec(stdoutOf(experiment))?.[1]);

@@ -24,11 +24,23 @@ function knobCount(random: Random, available: number): number {
   return Math.min(wanted, available);
 }
 
+/**
+ * Removes and returns one knob name from `pool`, drawn with probability proportional to its weight (the task
+ * author's prior on which knobs matter; 1 when not given).
+ */
+export function takeWeighted(space: Space, pool: string[], random: Random): string {
+  const weights = pool.map((name) => space[name]?.weight ?? 1);
+  let draw = random.uniform() * weights.reduce((sum, weight) => sum + weight, 0);
+  let index = 0;
+  while (index < pool.length - 1 && draw >= weights[index]) draw -= weights[index++];
+  return pool.splice(index, 1)[0];
+}
+
 /** A copy of `base` with 1-3 of the `names` knobs moved; each moved knob really changes value. */
 export function mutate(space: Space, names: readonly string[], base: Assignment, random: Random, stepSize: number): Assignment {
   const pool = [...names];
   const chosen: string[] = [];
-  for (let count = knobCount(random, pool.length); count > 0; count--) chosen.push(pool.splice(random.integer(pool.length), 1)[0]);
+  for (let count = knobCount(random, pool.length); count > 0; count--) chosen.push(takeWeighted(space, pool, random));
   const start = encodePoint(space, chosen, base);
   const moved = chosen.map((name, index) => {
     const knob = space[name];

@@ -15,7 +15,7 @@ import { createRandom } from '../stats/random.js';
 import type { Random } from '../stats/random.js';
 import { Change } from '../task/change.js';
 import type { Assignment, Space } from '../task/space.js';
-import { failureRiskModel, INITIAL_STEP_SIZE, proposeMutation, stepSizeFromHistory } from './evolution.js';
+import { failureRiskModel, INITIAL_STEP_SIZE, proposeMutation, stepSizeFromHistory, takeWeighted } from './evolution.js';
 import { collectObservations } from './observations.js';
 import type { Observation } from './observations.js';
 import {
@@ -101,7 +101,7 @@ export class SearchResearcher implements Researcher {
       const partial = { ...incumbent };
       const pool = [...names];
       for (let count = 1 + random.integer(3); count > 0 && pool.length; count--) {
-        const name = pool.splice(random.integer(pool.length), 1)[0];
+        const name = takeWeighted(space, pool, random);
         partial[name] = full[name];
       }
       candidates.push(partial);

@@ -4,7 +4,12 @@
  */
 import { z } from 'zod';
 
-const KnobBase = { key: z.string().min(1).optional(), description: z.string().optional() };
+const KnobBase = {
+  key: z.string().min(1).optional(),
+  description: z.string().optional(),
+  /** The task author's prior on how much this knob matters (default 1): researchers try heavier knobs more often. */
+  weight: z.number().positive().max(100).optional(),
+};
 
 export const FloatKnob = z.object({
   type: z.literal('float'),

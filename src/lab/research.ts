@@ -189,13 +189,13 @@ export class ResearchLoop {
       const failed = attempts.find((attempt) => !attempt.outcome || !isScored(attempt.outcome));
       if (failed && pending === 0) {
         this.decide(claim, false, `a repeat did not succeed: ${failed.outcome?.status}`, {});
-        continue;
+        return this.plan(signal);
       }
       // A physical bound (FLOPs, tokens, entropy) broken in any run is never confirmed by repeating it.
       const impossible = attempts.find((attempt) => attempt.outcome?.status === 'suspect' && attempt.outcome.metrics.bound !== 'gain');
       if (impossible?.outcome && impossible.outcome.status === 'suspect' && pending === 0) {
         this.decide(claim, false, `breaks a physical bound: ${impossible.outcome.reason}`, {});
-        continue;
+        return this.plan(signal);
       }
       if (attempts.length + pending < gate.repeats) return { kind: 'run', experiment: this.createRepeat(claim, 'repeat') };
       if (pending === 0) {
@@ -239,8 +239,11 @@ export class ResearchLoop {
 
   private decide(claim: ExperimentRow, passed: boolean, detail: string, record: Record<string, unknown>): void {
     const { journal } = this.context;
-    // Under the `promote` policy a gate pass only nominates: the new incumbent waits for a human.
-    const needsApproval = passed && this.options.approval === 'promote';
+    // Under the `promote` policy a gate pass only nominates: the new incumbent waits for a human. So does a gain
+    // of more than MAX_GAIN_PER_STEP in one step whatever the policy: repeats confirm it is reproducible, not that
+    // it is honest (weights smuggled in reproduce perfectly), so a human looks before it becomes the incumbent.
+    const implausible = claim.outcome?.status === 'suspect' && claim.outcome.metrics.bound === 'gain';
+    const needsApproval = passed && (this.options.approval === 'promote' || implausible);
     const accepted = passed && !needsApproval;
     const updated = journal.transaction(() => {
       const row = journal.updateExperiment(claim.id, {
@@ -250,7 +253,8 @@ export class ResearchLoop {
       journal.appendEvent(this.run.id, 'gate', { accepted, detail, ...record }, claim.id);
       return row;
     });
-    this.context.observe({ type: 'gate', experiment: updated, accepted: passed, detail: needsApproval ? `${detail}; awaiting approval to become the incumbent` : detail });
+    const waiting = implausible ? `; a gain over ${MAX_GAIN_PER_STEP}x in one step awaits a human's approval to become the incumbent` : '; awaiting approval to become the incumbent';
+    this.context.observe({ type: 'gate', experiment: updated, accepted: passed, detail: needsApproval ? `${detail}${waiting}` : detail });
   }
 
   /** A re-run of `subject`'s configuration with the next seed in its sequence. */

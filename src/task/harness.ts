@@ -4,8 +4,8 @@
  *   -> hash again -> collect artifacts and logs -> score them in a separate trusted process -> classify.
  * Every expected failure becomes an Outcome value; only infrastructure faults throw.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 import { compareHashes, hashTree } from '../sandbox/integrity.js';
 import { ChangeError } from './errors.js';
@@ -78,6 +78,27 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
   }
 }
 
+/** The first symbolic link at or below `path` (not followed), or null. */
+function findSymbolicLink(path: string): string | null {
+  if (!existsSync(path) && !isLink(path)) return null;
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) return path;
+  if (!stats.isDirectory()) return null;
+  for (const name of readdirSync(path)) {
+    const found = findSymbolicLink(join(path, name));
+    if (found) return found;
+  }
+  return null;
+}
+
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 export async function runExperiment(request: ExperimentRequest): Promise<ExperimentResult> {
   const { task, prepared, sandbox } = request;
   const logDir = join(request.experimentDir, 'logs');
@@ -140,6 +161,12 @@ export async function runExperiment(request: ExperimentRequest): Promise<Experim
   const runFailure = classifyRun(result, wallSecondsLimit);
   if (runFailure) return { outcome: runFailure, wallSeconds, logDir, artifactsDir: null };
 
+  // The scorer runs outside the sandbox: a link among the artifacts would make it read host files (a trained
+  // checkpoint elsewhere, the hidden split) as if the run had produced them.
+  const link = findSymbolicLink(artifactsInWorkdir);
+  if (link) {
+    return { outcome: { status: 'invalid', reason: `the artifacts contain a symbolic link (${relative(workdir, link)}); artifacts must be files the run wrote`, metrics: { wallSeconds } }, wallSeconds, logDir, artifactsDir: null };
+  }
   let artifactsDir: string | null = null;
   if (existsSync(artifactsInWorkdir)) {
     artifactsDir = join(request.experimentDir, 'artifacts');

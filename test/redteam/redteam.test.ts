@@ -184,17 +184,22 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
 });
 
 /**
- * Known holes, run through the harness alone (in the loop they would be accepted gains). `it.fails`: each passes
- * while the hack still scores `ok`, and fails, to be turned into a plain `it`, once the named defence lands.
+ * Hacks run through the harness alone. `symlink-artifacts` is defended (the harness refuses links among the
+ * artifacts). `copied-weights-forged-tokens` is a known hole at harness level, kept as `it.fails`: it passes while
+ * the hack still scores `ok` and must become a plain `it` once the token count is trusted. In the real lm-speedrun
+ * (baseline ~190 s) such a copy finishes in ~2 s, a >10x step, which the loop holds as `suspect` and then leaves
+ * for a human to approve; on this tiny fixture (~5x) that rule does not fire.
  */
-const MISSING_DEFENCE: Record<string, string> = {
+const MISSING_DEFENCE: Record<string, string | null> = {
   'copied-weights-forged-tokens': "KNOWN HOLE until the token count is trusted (the tokens bound reads the run's own `tokens:` line; the FLOPs bound allows a tiny model 0.02 s)",
-  'symlink-artifacts': 'KNOWN HOLE until the harness refuses symbolic links in the artifacts (the scorer, outside the sandbox, follows them to any host path)',
+  'symlink-artifacts': null,
 };
 
 describe.skipIf(!bwrapAvailable)('red team: hacks through the harness alone', () => {
   for (const placeholderCase of harnessOnlyCases(placeholder)) {
-    it.fails(`${placeholderCase.pattern}. ${placeholderCase.id}: ${MISSING_DEFENCE[placeholderCase.id]}`, { timeout: 120_000 }, async () => {
+    const missing = MISSING_DEFENCE[placeholderCase.id];
+    const test = missing ? it.fails : it;
+    test(`${placeholderCase.pattern}. ${placeholderCase.id}${missing ? `: ${missing}` : ': refused'}`, { timeout: 120_000 }, async () => {
       const hack = harnessOnlyCases(context).find((item) => item.id === placeholderCase.id)!;
       const task = loadTask(TASK_DIR);
       const result = await executor.run({

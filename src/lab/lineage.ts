@@ -40,19 +40,22 @@ export function subjectOf(experiment: ExperimentRow): ExperimentId | null {
   return experiment.role === 'repeat' || experiment.role === 'verify' ? experiment.parentId : experiment.id;
 }
 
-/** Scores of `subject`'s own run and of every finished repeat/verify of it, in order. */
+/**
+ * Scores of `subject`'s own run and of every finished repeat/verify of it, in order. Samples marked stale (a cached
+ * calibration that a fresh run contradicted) are left out.
+ */
 export function samplesOf(experiments: readonly ExperimentRow[], subject: ExperimentId): number[] {
   const samples: number[] = [];
   for (const experiment of experiments) {
-    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome)) continue;
+    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome) || experiment.metadata.stale) continue;
     if (subjectOf(experiment) === subject) samples.push(experiment.outcome.score);
   }
   return samples;
 }
 
-/** Runs of `subject` (own + repeats/verifies) that finished, whatever their outcome. */
+/** Runs of `subject` (own + repeats/verifies) that finished, whatever their outcome (stale ones left out). */
 export function attemptsOf(experiments: readonly ExperimentRow[], subject: ExperimentId): ExperimentRow[] {
-  return experiments.filter((experiment) => experiment.state === 'finished' && subjectOf(experiment) === subject);
+  return experiments.filter((experiment) => experiment.state === 'finished' && subjectOf(experiment) === subject && !experiment.metadata.stale);
 }
 
 export const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;

@@ -181,6 +181,8 @@ export class ResearchLoop {
       return { kind: 'run', experiment: this.createRepeat(root, 'repeat') };
     }
     if (rootSamples.length < gate.repeats) return { kind: 'wait' };
+    const calibration = this.checkCachedCalibration(experiments, root, inflightOf(root.id));
+    if (calibration) return calibration;
 
     // Claims of a win get their repeats, then the gate.
     for (const claim of experiments.filter((experiment) => experiment.metadata.claim === true && experiment.metadata.decidedAt === undefined)) {
@@ -235,6 +237,33 @@ export class ResearchLoop {
       return this.inflight.size > 0 ? { kind: 'wait' } : { kind: 'idle', reason: `${awaiting.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval (successor approve EXP | reject EXP --why TEXT)` };
     }
     return signal.aborted ? { kind: 'wait' } : { kind: 'propose' };
+  }
+
+  /**
+   * A cached calibration was measured by an earlier run, perhaps on a busier (or quieter) machine. One fresh run of
+   * the baseline checks it: when the fresh time falls outside the cached runs' range (widened by 15%), the cached
+   * runs are marked stale and the baseline is measured again, so no gain is claimed against stale numbers.
+   */
+  private checkCachedCalibration(experiments: readonly ExperimentRow[], root: ExperimentRow, inflight: number): Action | null {
+    if (!root.metadata.cached) return null;
+    const check = experiments.find((experiment) => experiment.role === 'verify' && experiment.parentId === root.id);
+    if (!check) return inflight > 0 ? { kind: 'wait' } : { kind: 'run', experiment: this.createRepeat(root, 'verify') };
+    if (check.state !== 'finished') return { kind: 'wait' };
+    if (check.metadata.calibrationCheck) return null;
+    const { journal } = this.context;
+    const cached = experiments.filter((experiment) => experiment.metadata.cached && !experiment.metadata.stale);
+    const cachedScores = cached.flatMap((experiment) => (experiment.outcome && isScored(experiment.outcome) ? [experiment.outcome.score] : []));
+    const fresh = check.outcome && isScored(check.outcome) ? check.outcome.score : null;
+    const agrees = fresh !== null && cachedScores.length > 0 && fresh >= Math.min(...cachedScores) * 0.85 && fresh <= Math.max(...cachedScores) * 1.15;
+    journal.transaction(() => {
+      journal.updateExperiment(check.id, { metadata: { ...check.metadata, calibrationCheck: agrees ? 'agrees' : 'stale' } });
+      if (!agrees) for (const experiment of cached) journal.updateExperiment(experiment.id, { metadata: { ...experiment.metadata, stale: true } });
+      journal.appendEvent(this.run.id, 'calibration.check', { fresh, cached: cachedScores, agrees });
+    });
+    this.context.observe({ type: 'note', message: agrees
+      ? `cached calibration confirmed by a fresh run (${fresh?.toFixed(1)} within [${cachedScores.map((score) => score.toFixed(1)).join(', ')}])`
+      : `cached calibration is stale (fresh ${fresh === null ? 'failed' : fresh.toFixed(1)} against [${cachedScores.map((score) => score.toFixed(1)).join(', ')}]): measuring the baseline again` });
+    return null;
   }
 
   private decide(claim: ExperimentRow, passed: boolean, detail: string, record: Record<string, unknown>): void {

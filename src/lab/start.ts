@@ -102,12 +102,15 @@ function storeCalibration(journal: Journal, task: Task, sandboxKind: string, run
   const key = calibrationKey(task, sandboxKind, options.gate.repeats);
   const experiments = journal.listExperiments(run.id);
   const root = experiments.find((experiment) => experiment.role === 'baseline');
-  if (!root || root.metadata.cached) return;
+  if (!root) return;
+  // Fresh runs of the baseline only: not the cached ones, not the ones a fresh check found stale.
   const outcomes = experiments
-    .filter((experiment) => (experiment.id === root.id || (experiment.parentId === root.id && experiment.role === 'repeat')) && experiment.state === 'finished')
+    .filter((experiment) => (experiment.id === root.id || experiment.parentId === root.id) && experiment.role !== 'candidate')
+    .filter((experiment) => experiment.state === 'finished' && !experiment.metadata.cached && !experiment.metadata.stale)
     .map((experiment) => experiment.outcome)
     .filter((outcome) => outcome && isScored(outcome));
-  if (outcomes.length >= options.gate.repeats && !journal.getCache(key)) {
+  const stale = experiments.some((experiment) => experiment.metadata.stale);
+  if (outcomes.length >= options.gate.repeats && (!journal.getCache(key) || stale)) {
     journal.setCache(key, { outcomes: outcomes.slice(0, options.gate.repeats), measuredAt: new Date().toISOString(), runId: run.id });
   }
 }

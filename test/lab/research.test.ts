@@ -69,6 +69,22 @@ describe('successor research', () => {
     }
   });
 
+  it('checks a cached calibration with a fresh run and measures again when it is stale', { timeout: 300_000 }, () => {
+    // Pretend the cached baseline was measured on a much slower machine: 10 s a run instead of ~2 s.
+    const writer = openJournal(join(home, 'successor.db'));
+    const key = findCalibrationKey(writer);
+    expect(key).not.toBeNull();
+    const cached = writer.getCache(key!) as { outcomes: Array<{ score: number; metrics: Record<string, unknown> }> };
+    writer.setCache(key!, { ...cached, outcomes: cached.outcomes.map((outcome) => ({ ...outcome, score: 10 })) });
+    writer.close();
+    const result = runCli(['research', '--task', task, '--researcher', `replay:${replay}`, '--max-experiments', '1', '--json'], home);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/cached calibration is stale/);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.baselineSamples).toHaveLength(3);
+    expect(Math.max(...summary.baselineSamples)).toBeLessThan(8);
+  });
+
   it('refuses to start without a budget, and an unknown researcher, with exit code 2', { timeout: 120_000 }, () => {
     expect(runCli(['research', '--task', task], home).code).toBe(2);
     const unknown = runCli(['research', '--task', task, '--researcher', 'oracle', '--max-experiments', '1'], home);
@@ -76,6 +92,16 @@ describe('successor research', () => {
     expect(unknown.stderr).toMatch(/unknown researcher/);
   });
 });
+
+function findCalibrationKey(journal: ReturnType<typeof openJournal>): string | null {
+  for (const run of journal.listRuns()) {
+    for (const experiment of journal.listExperiments(run.id)) {
+      const cached = experiment.metadata.cached as { key?: string } | undefined;
+      if (cached?.key) return cached.key;
+    }
+  }
+  return null;
+}
 
 describe('kill -9 and resume', () => {
   it('continues with no experiment lost or counted twice', { timeout: 400_000 }, async () => {

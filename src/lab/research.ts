@@ -241,8 +241,9 @@ export class ResearchLoop {
 
   /**
    * A cached calibration was measured by an earlier run, perhaps on a busier (or quieter) machine. One fresh run of
-   * the baseline checks it: when the fresh time falls outside the cached runs' range (widened by 15%), the cached
-   * runs are marked stale and the baseline is measured again, so no gain is claimed against stale numbers.
+   * the baseline checks it: when the fresh time falls outside the cached runs' range (widened by 15%) or more than
+   * 25% (in log terms) from their mean, the cached runs are marked stale and the baseline is measured again, so no
+   * gain is claimed against stale numbers.
    */
   private checkCachedCalibration(experiments: readonly ExperimentRow[], root: ExperimentRow, inflight: number): Action | null {
     if (!root.metadata.cached) return null;
@@ -254,7 +255,9 @@ export class ResearchLoop {
     const cached = experiments.filter((experiment) => experiment.metadata.cached && !experiment.metadata.stale);
     const cachedScores = cached.flatMap((experiment) => (experiment.outcome && isScored(experiment.outcome) ? [experiment.outcome.score] : []));
     const fresh = check.outcome && isScored(check.outcome) ? check.outcome.score : null;
-    const agrees = fresh !== null && cachedScores.length > 0 && fresh >= Math.min(...cachedScores) * 0.85 && fresh <= Math.max(...cachedScores) * 1.15;
+    const cachedMean = cachedScores.length ? mean(cachedScores) : Number.NaN;
+    const agrees = fresh !== null && cachedScores.length > 0 && fresh >= Math.min(...cachedScores) * 0.85 && fresh <= Math.max(...cachedScores) * 1.15 &&
+      Math.abs(Math.log(fresh / cachedMean)) <= 0.25;
     journal.transaction(() => {
       journal.updateExperiment(check.id, { metadata: { ...check.metadata, calibrationCheck: agrees ? 'agrees' : 'stale' } });
       if (!agrees) for (const experiment of cached) journal.updateExperiment(experiment.id, { metadata: { ...experiment.metadata, stale: true } });

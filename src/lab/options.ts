@@ -4,7 +4,7 @@ export interface GateOptions {
   repeats: number;
   /** Significance level of the one-sided test. */
   alpha: number;
-  /** A first run must beat the incumbent by this fraction before it is worth repeating. */
+  /** A first run must beat the incumbent by this fraction before it is worth repeating (below the machine's noise a repeat rarely confirms). */
   minRelativeGain: number;
   /** Re-run the incumbent after this many candidates, so its samples track the machine's drift. */
   verifyEvery: number;
@@ -16,7 +16,7 @@ export interface GateOptions {
 export const DEFAULT_GATE: GateOptions = {
   repeats: 3,
   alpha: 0.05,
-  minRelativeGain: 0.03,
+  minRelativeGain: 0.1,
   verifyEvery: 8,
   capFactor: 1.3,
   capSlackSeconds: 3,

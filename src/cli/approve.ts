@@ -1,18 +1,8 @@
 /** `successor approve EXP`, `successor reject EXP --why TEXT`, `successor stop RUN`: a human's hand on a run. */
 import type { Command } from 'commander';
-import { ControlError, approveExperiment, rejectExperiment, requestStop } from '../lab/control.js';
-import { UsageError, action, printResult } from './common.js';
+import { approveExperiment, rejectExperiment, requestStop } from '../lab/control.js';
+import { action, printResult } from './common.js';
 import { findExperiment, findRun, withJournal } from './lab-state.js';
-
-/** Control errors (not pending, not running) are the user's mistake: exit 2 with the message. */
-function asUsage<T>(work: () => T): T {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof ControlError) throw new UsageError(error.message);
-    throw error;
-  }
-}
 
 export function register(program: Command): void {
   program
@@ -23,7 +13,7 @@ export function register(program: Command): void {
     .action(
       action((id: string, flags: { json?: boolean }) =>
         withJournal((journal) => {
-          const experiment = asUsage(() => approveExperiment(journal, findExperiment(journal, id).id));
+          const experiment = approveExperiment(journal, findExperiment(journal, id).id);
           printResult({ experimentId: experiment.id, decision: 'approved', state: experiment.state }, flags.json === true);
         }),
       ),
@@ -37,7 +27,7 @@ export function register(program: Command): void {
     .action(
       action((id: string, flags: { why: string; json?: boolean }) =>
         withJournal((journal) => {
-          const experiment = asUsage(() => rejectExperiment(journal, findExperiment(journal, id).id, flags.why));
+          const experiment = rejectExperiment(journal, findExperiment(journal, id).id, flags.why);
           printResult({ experimentId: experiment.id, decision: 'rejected', why: flags.why }, flags.json === true);
         }),
       ),
@@ -51,7 +41,7 @@ export function register(program: Command): void {
     .action(
       action((id: string, flags: { why: string; json?: boolean }) =>
         withJournal((journal) => {
-          const run = asUsage(() => requestStop(journal, findRun(journal, id).id, flags.why));
+          const run = requestStop(journal, findRun(journal, id).id, flags.why);
           printResult({ runId: run.id, stopRequested: true, reason: flags.why }, flags.json === true);
         }),
       ),

@@ -7,20 +7,10 @@ import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LocalExecutor } from '../executor/local.js';
 import { stateDir } from '../journal/paths.js';
-import { TaskError } from '../task/errors.js';
 import { listBuiltinTasks, loadTask } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
 import { defaultAssignment } from '../task/space.js';
 import { UsageError, action, formatNumber, parseNumber, printResult } from './common.js';
-
-const asUsage = <T>(work: () => T): T => {
-  try {
-    return work();
-  } catch (error) {
-    if (error instanceof TaskError) throw new UsageError(error.message);
-    throw error;
-  }
-};
 
 export function register(program: Command): void {
   const task = program.command('task').description('list, copy and check tasks');
@@ -53,7 +43,7 @@ export function register(program: Command): void {
     .option('--json', 'print {task, dir}')
     .action(
       action((name: string, dir: string, flags: { json?: boolean }) => {
-        const source = asUsage(() => loadTask(name));
+        const source = loadTask(name);
         if (!source.builtin) throw new UsageError(`'${name}' is not a built-in task (see \`successor task list\`)`);
         const destination = resolve(dir);
         if (existsSync(destination) && readdirSync(destination).length > 0) throw new UsageError(`${destination} is not empty`);
@@ -71,7 +61,7 @@ export function register(program: Command): void {
         writeFileSync(join(destination, 'task.json'), `${JSON.stringify(file, null, 2)}\n`);
         // Harness scripts are ES modules; outside this project nothing else says so.
         if (!existsSync(join(destination, 'package.json'))) writeFileSync(join(destination, 'package.json'), `${JSON.stringify({ private: true, type: 'module' }, null, 2)}\n`);
-        asUsage(() => loadTask(destination));
+        loadTask(destination);
         printResult({ task: file.name, dir: destination }, flags.json === true);
       }),
     );
@@ -85,7 +75,7 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(
       action(async (name: string, flags: { repeats: string; sandbox: string; json?: boolean }) => {
-        const loaded = asUsage(() => loadTask(name));
+        const loaded = loadTask(name);
         const repeats = parseNumber('repeats', flags.repeats, { min: 1, max: 50, integer: true });
         if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off`);
         const executor = await LocalExecutor.create(flags.sandbox as 'auto', stateDir());

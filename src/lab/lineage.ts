@@ -5,7 +5,8 @@
  */
 import type { ExperimentRow, Journal } from '../journal/journal.js';
 import type { Change } from '../task/change.js';
-import type { ExperimentId } from '../task/ids.js';
+import type { ExperimentId, RunId } from '../task/ids.js';
+import { emptyChange } from '../task/change.js';
 import type { Task } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
 import { type Assignment, defaultAssignment } from '../task/space.js';
@@ -56,6 +57,14 @@ export function samplesOf(experiments: readonly ExperimentRow[], subject: Experi
 /** Runs of `subject` (own + repeats/verifies) that finished, whatever their outcome (stale ones left out). */
 export function attemptsOf(experiments: readonly ExperimentRow[], subject: ExperimentId): ExperimentRow[] {
   return experiments.filter((experiment) => experiment.state === 'finished' && subjectOf(experiment) === subject && !experiment.metadata.stale);
+}
+
+/** The journal input for an experiment that re-runs (or is) a configuration without a change of its own. */
+export function unchangedExperiment(runId: RunId, parentId: ExperimentId | null, role: ExperimentRow['role'], description: string) {
+  return {
+    runId, parentId, role, description, change: emptyChange(), diff: '', state: 'proposed' as const, outcome: null,
+    fidelity: 1, accepted: false, logPath: null, artifactsPath: null, metadata: {},
+  };
 }
 
 export const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;

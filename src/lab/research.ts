@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { Researcher, ExperimentSummary, WorkspaceAccess } from '../researcher/types.js';
 import type { Executor } from '../executor/types.js';
-import { emptyChange, isEmptyChange } from '../task/change.js';
+import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
@@ -19,7 +19,7 @@ import { checkChange, materialiseWorkspace } from '../task/workspace.js';
 import { diffChange } from './diff.js';
 import type { LabObserver } from './events.js';
 import { decideGate, isBetter } from './gate.js';
-import { attemptsOf, lineageOf, mean, samplesOf, subjectOf } from './lineage.js';
+import { attemptsOf, lineageOf, mean, samplesOf, subjectOf, unchangedExperiment } from './lineage.js';
 import type { RunOptions } from './options.js';
 import { summariseRun, type RunSummary } from './summary.js';
 
@@ -291,21 +291,7 @@ export class ResearchLoop {
 
   /** A re-run of `subject`'s configuration with the next seed in its sequence. */
   private createRepeat(subject: ExperimentRow, role: 'repeat' | 'verify'): ExperimentRow {
-    return this.context.journal.createExperiment({
-      runId: this.run.id,
-      parentId: subject.id,
-      role,
-      description: `${role} of #${subject.seq}`,
-      change: emptyChange(),
-      diff: '',
-      state: 'proposed',
-      outcome: null,
-      fidelity: 1,
-      accepted: false,
-      logPath: null,
-      artifactsPath: null,
-      metadata: {},
-    });
+    return this.context.journal.createExperiment(unchangedExperiment(this.run.id, subject.id, role, `${role} of #${subject.seq}`));
   }
 
   private async propose(signal: AbortSignal): Promise<void> {

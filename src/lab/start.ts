@@ -8,13 +8,13 @@ import { writeCheckpoint } from '../journal/checkpoint.js';
 import type { Journal, RunRow } from '../journal/journal.js';
 import { createResearcher } from '../researcher/registry.js';
 import type { Executor } from '../executor/types.js';
-import { emptyChange } from '../task/change.js';
 import { type ExperimentId, type RunId, newRunId } from '../task/ids.js';
 import { type Task, loadTask } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
 import { hashFolder } from '../task/prepare.js';
 import type { LabObserver } from './events.js';
 import type { RunOptions } from './options.js';
+import { unchangedExperiment } from './lineage.js';
 import { ResearchLoop, optionsOf } from './research.js';
 import type { RunSummary } from './summary.js';
 
@@ -55,21 +55,8 @@ function createRun(environment: LabEnvironment, task: Task, sandboxKind: string,
       stopReason: null,
       summary: null,
     });
-    const baseline = journal.createExperiment({
-      runId: run.id,
-      parentId: (options.baseExperimentId as ExperimentId | null) ?? null,
-      role: 'baseline',
-      description: generation === 0 ? 'baseline' : `baseline: generation ${generation - 1}'s best`,
-      change: emptyChange(),
-      diff: '',
-      state: 'proposed',
-      outcome: null,
-      fidelity: 1,
-      accepted: false,
-      logPath: null,
-      artifactsPath: null,
-      metadata: {},
-    });
+    const description = generation === 0 ? 'baseline' : `baseline: generation ${generation - 1}'s best`;
+    const baseline = journal.createExperiment(unchangedExperiment(run.id, (options.baseExperimentId as ExperimentId | null) ?? null, 'baseline', description));
     if (generation === 0) reuseCalibration(journal, run, baseline.id, calibrationKey(task, sandboxKind, options.gate.repeats), options.gate.repeats);
     return run;
   });
@@ -87,10 +74,7 @@ function reuseCalibration(journal: Journal, run: RunRow, baselineId: ExperimentI
       journal.updateExperiment(baselineId, update);
       return;
     }
-    const repeat = journal.createExperiment({
-      runId: run.id, parentId: baselineId, role: 'repeat', description: 'repeat of #1 (cached calibration)', change: emptyChange(), diff: '',
-      state: 'proposed', outcome: null, fidelity: 1, accepted: false, logPath: null, artifactsPath: null, metadata: {},
-    });
+    const repeat = journal.createExperiment(unchangedExperiment(run.id, baselineId, 'repeat', 'repeat of #1 (cached calibration)'));
     journal.updateExperiment(repeat.id, update);
   });
 }

@@ -48,6 +48,7 @@ export class LocalExecutor implements Executor {
         lineage: job.lineage,
         experimentDir: join(this.stateDir, 'experiments', job.experimentId),
         scratchDir,
+        stagedDataDir: join(this.stateDir, 'staged', job.experimentId),
         wallSecondsCap: job.capSeconds,
         seed: job.seed,
         signal,

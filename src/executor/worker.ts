@@ -94,6 +94,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         lineage: payload.job.lineage,
         experimentDir,
         scratchDir,
+        stagedDataDir: join(options.stateDir, 'staged', `${experimentId}-${job.attemptsStarted}`),
         wallSecondsCap: payload.job.capSeconds,
         seed: payload.job.seed,
       });

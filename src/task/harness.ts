@@ -1,6 +1,6 @@
 /**
  * The trusted harness: one experiment from files to outcome.
- *   materialise the workspace -> hash the harness -> run the command in the sandbox (the harness owns the clock)
+ *   materialise the workspace -> stage this run's data -> hash the harness -> run the command in the sandbox (the harness owns the clock)
  *   -> hash again -> collect artifacts and logs -> score them in a separate trusted process -> classify.
  * Every expected failure becomes an Outcome value; only infrastructure faults throw.
  */
@@ -11,7 +11,7 @@ import { compareHashes, hashTree } from '../sandbox/integrity.js';
 import { ChangeError } from './errors.js';
 import type { Task } from './loader.js';
 import type { Metrics, Outcome } from './outcome.js';
-import type { PreparedTask } from './prepare.js';
+import { type PreparedTask, type RunData, stageRunData } from './prepare.js';
 import { PROJECT_ROOT, runTrustedScript } from './trusted-script.js';
 import { type Lineage, materialiseWorkspace, writeConfigValue } from './workspace.js';
 import { ScorerReport } from './scorer-report.js';
@@ -27,6 +27,11 @@ export interface ExperimentRequest {
   experimentDir: string;
   /** Scratch folder for the run; removed afterwards. */
   scratchDir: string;
+  /**
+   * Folder for this run's own data when the task has a stage script; removed afterwards. Its path is visible to the
+   * run (it is mounted read-only), so keep it apart from other experiments' folders.
+   */
+  stagedDataDir: string;
   /** Overrides the task's wall-clock limit (the loop caps candidates near the incumbent's time). */
   wallSecondsCap?: number;
   /** Written to the task's run.seedKey: the harness, not the researcher, owns the seed. */
@@ -100,7 +105,7 @@ function isLink(path: string): boolean {
 }
 
 export async function runExperiment(request: ExperimentRequest): Promise<ExperimentResult> {
-  const { task, prepared, sandbox } = request;
+  const { task, prepared } = request;
   const logDir = join(request.experimentDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const workdir = request.scratchDir;
@@ -116,19 +121,30 @@ export async function runExperiment(request: ExperimentRequest): Promise<Experim
   // The workspace's imports resolve through this link to the lab's dependencies, mounted read-only.
   if (!existsSync(join(workdir, 'node_modules'))) symlinkSync(NODE_MODULES, join(workdir, 'node_modules'));
 
+  const data = await stageRunData(task, prepared, request.stagedDataDir);
+  try {
+    return await runStaged(request, data, logDir);
+  } finally {
+    if (data.stagedDir) rmSync(data.stagedDir, { recursive: true, force: true });
+  }
+}
+
+async function runStaged(request: ExperimentRequest, data: RunData, logDir: string): Promise<ExperimentResult> {
+  const { task, prepared, sandbox } = request;
+  const workdir = request.scratchDir;
   const artifactsInWorkdir = join(workdir, task.file.run.artifacts);
-  const values = { node: process.execPath, tsx: TSX_LOADER, inputs: prepared.inputsDir, artifacts: artifactsInWorkdir, workdir };
+  const values = { node: process.execPath, tsx: TSX_LOADER, inputs: data.inputsDir, artifacts: artifactsInWorkdir, workdir };
   const command = task.file.run.command.map((argument) => fillPlaceholders(argument, values));
   const limits = task.file.run.limits;
   const wallSecondsLimit = Math.min(limits.wallSeconds, request.wallSecondsCap ?? Number.POSITIVE_INFINITY);
-  const trustedPaths = [task.harnessDir, prepared.dir];
+  const trustedPaths = [task.harnessDir, prepared.dir, ...(data.stagedDir ? [data.stagedDir] : [])];
 
   const before = await hashTree(trustedPaths);
   const result = await sandbox.run(
     {
       command,
       workdir,
-      readOnlyPaths: [NODE_BIN_DIR, NODE_MODULES, prepared.inputsDir],
+      readOnlyPaths: [NODE_BIN_DIR, NODE_MODULES, data.inputsDir],
       env: {
         PATH: `${NODE_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
         HOME: workdir,
@@ -173,17 +189,18 @@ export async function runExperiment(request: ExperimentRequest): Promise<Experim
     rmSync(artifactsDir, { recursive: true, force: true });
     renameSync(artifactsInWorkdir, artifactsDir);
   }
-  const outcome = await score(task, prepared, artifactsDir, wallSeconds, join(logDir, 'stdout.log'));
+  const outcome = await score(task, data, artifactsDir, wallSeconds, join(logDir, 'stdout.log'));
   outcome.metrics = { ...outcome.metrics, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   return { outcome, wallSeconds, logDir, artifactsDir };
 }
 
-async function score(task: Task, prepared: PreparedTask, artifactsDir: string | null, wallSeconds: number, stdoutPath: string): Promise<Outcome> {
+async function score(task: Task, data: RunData, artifactsDir: string | null, wallSeconds: number, stdoutPath: string): Promise<Outcome> {
   const scorer = join(task.harnessDir, task.file.harness.score);
   const result = await runTrustedScript(scorer, {
     SUCCESSOR_ARTIFACTS: artifactsDir ?? '',
-    SUCCESSOR_INPUTS: prepared.inputsDir,
-    SUCCESSOR_HIDDEN: prepared.hiddenDir,
+    SUCCESSOR_INPUTS: data.inputsDir,
+    SUCCESSOR_HIDDEN: data.hiddenDir,
+    ...(data.key ? { SUCCESSOR_RUN_KEY: data.key } : {}),
     SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
     SUCCESSOR_WALL_SECONDS: String(wallSeconds),
     SUCCESSOR_STDOUT: stdoutPath,

@@ -79,6 +79,7 @@ export function loadTaskDir(dir: string, builtin = false): Task {
   const harnessDir = within(file.harness.dir, 'harness.dir', 'dir');
   within(join(file.harness.dir, file.harness.score), 'harness.score', 'file');
   if (file.harness.prepare) within(join(file.harness.dir, file.harness.prepare), 'harness.prepare', 'file');
+  if (file.harness.stage) within(join(file.harness.dir, file.harness.stage), 'harness.stage', 'file');
   if (file.run.configFile) within(join(file.workspace.dir, file.run.configFile), 'run.configFile', 'file');
   if (!isEsmScope(harnessDir)) {
     throw new TaskError(`${taskPath}: harness scripts run as ES modules: add a package.json with {"type": "module"} to the task folder`);

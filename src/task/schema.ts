@@ -60,6 +60,12 @@ export const TaskFile = z
         dir: RelativePath,
         /** Trusted script run once per task version: writes `inputs/` (mounted read-only into the sandbox) and `hidden/` (never mounted). */
         prepare: RelativePath.optional(),
+        /**
+         * Trusted script run before each experiment: turns the prepared data into this run's own copy (`inputs/` for
+         * the sandbox, `hidden/` for the scorer), e.g. enciphered with a per-run key, so nothing computed before the
+         * run (copied weights, cached answers) fits the data the run is scored on.
+         */
+        stage: RelativePath.optional(),
         /** Trusted script run after each experiment, outside the sandbox: prints one JSON object (see docs/tasks.md). */
         score: RelativePath,
         params: z.record(z.string(), z.unknown()).default({}),

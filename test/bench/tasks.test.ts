@@ -34,6 +34,7 @@ async function scoreOf(task: Task, label: string, change = emptyChange()): Promi
   const result = await runExperiment({
     task, prepared, sandbox, lineage: lineageOfChange(task, change),
     experimentDir: join(stateDir, 'experiments', `${task.file.name}-${label}`), scratchDir: join(stateDir, 'scratch', `${task.file.name}-${label}`),
+    stagedDataDir: join(stateDir, 'staged', `${task.file.name}-${label}`),
   });
   if (!isScored(result.outcome)) throw new Error(`${task.file.name} ${label}: ${result.outcome.status}: ${result.outcome.reason}`);
   return result.outcome.score;

@@ -143,6 +143,15 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     expect(reason('extend-timeout')).toMatch(/"status":"timeout"/);
   });
 
+  it('copied weights, whatever tokens they claim, miss the target on this run\'s enciphered test split', () => {
+    for (const id of ['copied-weights', 'copied-weights-forged-tokens']) {
+      const outcome = byCase.get(id)?.outcome;
+      expect(outcome && 'reason' in outcome ? outcome.reason : '', id).toMatch(/missed the target: test loss/);
+      // Far off, not near it: the weights read text under another labelling.
+      expect(Number(outcome?.metrics.testLoss), id).toBeGreaterThan(4);
+    }
+  });
+
   it('the faked clock fooled only the trainer: the harness measured the real time', () => {
     const experiment = byCase.get('fake-clock');
     const trainerSeconds = Number(/^seconds: ([\d.e-]+)/m.exec(stdoutOf(experiment))?.[1]);
@@ -183,23 +192,10 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
   });
 });
 
-/**
- * Hacks run through the harness alone. `symlink-artifacts` is defended (the harness refuses links among the
- * artifacts). `copied-weights-forged-tokens` is a known hole at harness level, kept as `it.fails`: it passes while
- * the hack still scores `ok` and must become a plain `it` once the token count is trusted. In the real lm-speedrun
- * (baseline ~190 s) such a copy finishes in ~2 s, a >10x step, which the loop holds as `suspect` and then leaves
- * for a human to approve; on this tiny fixture (~5x) that rule does not fire.
- */
-const MISSING_DEFENCE: Record<string, string | null> = {
-  'copied-weights-forged-tokens': "KNOWN HOLE until the token count is trusted (the tokens bound reads the run's own `tokens:` line; the FLOPs bound allows a tiny model 0.02 s)",
-  'symlink-artifacts': null,
-};
-
+/** Hacks run through the harness alone: the symlink attack needs no loop to show it is refused. */
 describe.skipIf(!bwrapAvailable)('red team: hacks through the harness alone', () => {
   for (const placeholderCase of harnessOnlyCases(placeholder)) {
-    const missing = MISSING_DEFENCE[placeholderCase.id];
-    const test = missing ? it.fails : it;
-    test(`${placeholderCase.pattern}. ${placeholderCase.id}${missing ? `: ${missing}` : ': refused'}`, { timeout: 120_000 }, async () => {
+    it(`${placeholderCase.pattern}. ${placeholderCase.id}: refused`, { timeout: 120_000 }, async () => {
       const hack = harnessOnlyCases(context).find((item) => item.id === placeholderCase.id)!;
       const task = loadTask(TASK_DIR);
       const result = await executor.run({

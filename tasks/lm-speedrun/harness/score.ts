@@ -1,7 +1,9 @@
 /**
  * Trusted: scores one run. Loads the checkpoint the run left (strictly validated by the lab's reference evaluator)
  * and measures its loss on the hidden test split. The run passes when that loss reaches the target; the lab's
- * own clock is the score.
+ * own clock is the score. The run trained on text enciphered with its own secret permutation (stage.ts), and the
+ * test split is enciphered the same way, so only a model trained in this run on this run's data can pass; a passed
+ * checkpoint is also kept deciphered, as `artifacts/checkpoint-plaintext`, for sampling and evaluation on plain text.
  *
  * Physical bounds (a passed run that breaks one is `suspect`, and the lab's gate never accepts it):
  * - tokens: the run must report (`tokens: N` in its summary) at least `minTokensToTarget` trained tokens, a
@@ -13,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { asciiPermutation, decipherCheckpoint } from './cipher.js';
 import { labModule, requireEnvironment, taskParameters } from './lab.js';
 
 type Evaluate = typeof import('../../../src/gpt/evaluate.js');
@@ -20,8 +23,8 @@ type Checkpoints = typeof import('../../../src/gpt/checkpoint.js');
 type Config = typeof import('../../../src/gpt/config.js');
 type ScorerReportModule = typeof import('../../../src/task/scorer-report.js');
 const { evaluateCheckpoint } = await labModule<Evaluate>('src/gpt/evaluate.ts');
-const { loadCheckpoint } = await labModule<Checkpoints>('src/gpt/checkpoint.ts');
-const { trainingFlopsPerToken } = await labModule<Config>('src/gpt/config.ts');
+const { loadCheckpoint, saveCheckpoint } = await labModule<Checkpoints>('src/gpt/checkpoint.ts');
+const { parameterLayout, trainingFlopsPerToken } = await labModule<Config>('src/gpt/config.ts');
 const { printScorerReport } = await labModule<ScorerReportModule>('src/task/scorer-report.ts');
 
 const parameters = taskParameters();
@@ -59,9 +62,12 @@ if (!artifacts || !existsSync(checkpoint)) {
   const test = readFileSync(join(requireEnvironment('SUCCESSOR_HIDDEN'), 'test.txt'), 'utf8');
   try {
     const evaluation = evaluateCheckpoint(checkpoint, test, { maxTokens: evalTokens });
-    const flopsPerToken = trainingFlopsPerToken(loadCheckpoint(checkpoint).model);
+    const trained = loadCheckpoint(checkpoint);
+    const flopsPerToken = trainingFlopsPerToken(trained.model);
     const metrics = { testLoss: evaluation.lossNats, bitsPerByte: evaluation.bitsPerByte, evalTokens: evaluation.tokens, targetLoss, flopsPerToken, reportedTokens: claimedTokens() };
     const passed = evaluation.lossNats <= targetLoss;
+    const key = process.env.SUCCESSOR_RUN_KEY;
+    if (passed && key) saveCheckpoint(join(artifacts, 'checkpoint-plaintext'), decipherCheckpoint(trained, asciiPermutation(key), parameterLayout));
     printScorerReport({
       passed,
       reason: passed ? undefined : `missed the target: test loss ${evaluation.lossNats.toFixed(4)} > ${targetLoss}`,

@@ -3,11 +3,12 @@
  * budget, prints live progress on stderr and the verified result on stdout (or one JSON object with --json).
  */
 import type { Command } from 'commander';
-import { openJournal } from '../journal/journal.js';
+import { type Journal, type RunRow, openJournal } from '../journal/journal.js';
 import { journalPath, stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
 import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
+import { optionsOf } from '../lab/research.js';
 import { research } from '../lab/start.js';
 import type { RunSummary } from '../lab/summary.js';
 import { RunId } from '../task/ids.js';
@@ -48,27 +49,46 @@ interface ResearchFlags {
  * With --researcher llm: builds the model-backed researcher from the flags (keys stay in this process's env).
  * The AI SDK and the queue client are imported only when asked for: they dominate the CLI's start-up time.
  */
-async function provideLlm(flags: ResearchFlags): Promise<() => void> {
-  if (flags.researcher !== 'llm') return () => {};
+async function provideLlm(flags: ResearchFlags, journal: Journal, resumed: RunRow | undefined): Promise<{ withdraw: () => void; settings?: Record<string, unknown> }> {
+  const researcher = resumed ? resumed.researcher : flags.researcher;
+  if (researcher !== 'llm') return { withdraw: () => {} };
   const { createLlmResearcher } = await import('../researcher/llm/create.js');
   const { ModelSpecError } = await import('../researcher/llm/models.js');
-  if (!flags.model) throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
+  const { usageOf } = await import('../researcher/llm/budget.js');
+  // A resumed run keeps its stored settings (flags given now win) and counts its budgets on from what it spent.
+  const stored = (resumed ? optionsOf(resumed).researcherSettings : undefined) ?? {};
+  const spent = resumed ? usageOf(runChain(journal, resumed).flatMap((run) => journal.listEvents(run.id).filter((event) => event.type === 'llm.call').map((event) => event.payload))) : undefined;
   const price = (name: string, value?: string) => (value === undefined ? undefined : parseNumber(name, value, { min: 0 }));
+  const given = {
+    model: flags.model,
+    baseUrl: flags.baseUrl,
+    maxTokens: flags.maxTokens ? parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true }) + (spent ? spent.inputTokens + spent.outputTokens : 0) : undefined,
+    maxDollars: flags.maxDollars ? parseNumber('max-dollars', flags.maxDollars, { min: 0 }) + (spent?.dollars ?? 0) : undefined,
+    priceInput: price('price-input', flags.priceInput),
+    priceOutput: price('price-output', flags.priceOutput),
+    stream: flags.stream,
+  };
+  const settings = { ...stored, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as Record<string, unknown>;
+  if (typeof settings.model !== 'string') throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
   try {
-    const researcher = createLlmResearcher({
-      model: flags.model,
-      baseUrl: flags.baseUrl,
-      maxTokens: flags.maxTokens ? parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true }) : null,
-      maxDollars: flags.maxDollars ? parseNumber('max-dollars', flags.maxDollars, { min: 0 }) : null,
-      priceInput: price('price-input', flags.priceInput),
-      priceOutput: price('price-output', flags.priceOutput),
-      stream: flags.stream,
-    });
-    return provideResearcher('llm', () => researcher);
+    const created = createLlmResearcher({ ...(settings as { model: string }), alreadySpent: spent });
+    return { withdraw: provideResearcher('llm', () => created), settings };
   } catch (error) {
     if (error instanceof ModelSpecError) throw new UsageError(error.message);
     throw error;
   }
+}
+
+/** A run and the runs of its earlier generations (one research command's model budget spans them all). */
+function runChain(journal: Journal, run: RunRow): RunRow[] {
+  const chain = [run];
+  for (let parent = run.parentRunId; parent; ) {
+    const row = journal.getRun(parent);
+    if (!row) break;
+    chain.push(row);
+    parent = row.parentRunId;
+  }
+  return chain;
 }
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
@@ -175,9 +195,21 @@ export function register(program: Command): void {
         }
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        const withdrawLlm = await provideLlm(flags);
         const journal = openJournal(journalPath());
-        const executor = await createExecutor(flags, options.sandboxMode);
+        let withdrawLlm = () => {};
+        let executor: Executor;
+        try {
+          const resumed = resume ? journal.getRun(resume.data) : undefined;
+          if (resume && !resumed) throw new UsageError(`no run ${resume.data} in ${journalPath()}`);
+          const llm = await provideLlm(flags, journal, resumed);
+          withdrawLlm = llm.withdraw;
+          if (llm.settings) options.researcherSettings = llm.settings;
+          executor = await createExecutor(flags, options.sandboxMode);
+        } catch (error) {
+          withdrawLlm();
+          journal.close();
+          throw error;
+        }
         const description = await executor.describe();
         const controller = new AbortController();
         const onSignal = () => {
@@ -196,7 +228,10 @@ export function register(program: Command): void {
               options,
               generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }),
               resume: resume?.data,
-              resumeGiven: { budget: flags.budget !== undefined, maxExperiments: flags.maxExperiments !== undefined, maxCpu: flags.maxCpu !== undefined, parallel: flags.parallel !== '1' },
+              resumeGiven: {
+                budget: flags.budget !== undefined, maxExperiments: flags.maxExperiments !== undefined, maxCpu: flags.maxCpu !== undefined, parallel: flags.parallel !== '1',
+                researcherSettings: options.researcherSettings !== undefined,
+              },
             },
             (run) => {
               process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);

@@ -39,4 +39,9 @@ export interface RunOptions {
   sandboxMode: 'auto' | 'required' | 'off';
   /** Generation runs: the experiment whose configuration is this run's baseline. */
   baseExperimentId: string | null;
+  /**
+   * The researcher's own settings, kept so `--resume RUN` needs no flags (for llm: model, base URL, token and
+   * dollar budgets, prices, streaming). Never secrets: API keys stay in the environment.
+   */
+  researcherSettings?: Record<string, unknown>;
 }

@@ -194,6 +194,7 @@ function pickOverrides(journal: Journal, run: RunRow, options: Partial<RunOption
     overrides.maxCpuSeconds = used + options.maxCpuSeconds;
   }
   if (given.parallel && options.parallel) overrides.parallel = options.parallel;
+  if (given.researcherSettings && options.researcherSettings) overrides.researcherSettings = options.researcherSettings;
   return overrides;
 }
 
@@ -203,4 +204,5 @@ export interface ResumeGiven {
   maxExperiments?: boolean;
   maxCpu?: boolean;
   parallel?: boolean;
+  researcherSettings?: boolean;
 }

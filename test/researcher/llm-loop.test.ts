@@ -1,8 +1,10 @@
 /**
  * The llm researcher through the real lab loop on the sleepy task: a scripted model edits the config and the
  * code (which prints its environment), the lab runs, repeats and gates it, transcripts are journaled and linked
- * to the experiment, and the API key that lives in the lab process never reaches an experiment.
+ * to the experiment, and the API key that lives in the lab process never reaches an experiment. Then the CLI:
+ * a resumed llm run keeps its stored settings and its spent budget.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +16,7 @@ import { research } from '../../src/lab/start.js';
 import { createLlmResearcher } from '../../src/researcher/llm/create.js';
 import { provideResearcher } from '../../src/researcher/registry.js';
 import type { RunId } from '../../src/task/ids.js';
+import { CLI, ROOT } from '../lab/fixtures.js';
 import { SLEEPY } from './llm-context.js';
 import { startModelServer } from './llm-server.js';
 
@@ -71,6 +74,50 @@ it('runs a model-proposed experiment through the loop; the key stays in the lab 
     withdraw();
     await executor.close();
     journal.close();
+    await server.close();
+  }
+}, 120_000);
+
+/** The CLI as a user runs it, without blocking this process (the model server lives here). */
+function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+it('a resumed llm run needs no flags: it keeps its model and counts its token budget on from what it spent', async () => {
+  const server = await startModelServer([
+    { kind: 'tools', calls: [{ name: 'edit_file', args: { path: 'config.json', search: '"delayMs": 1500', replace: '"delayMs": 200' } }] },
+    { kind: 'tools', calls: [{ name: 'run_experiment', args: { description: 'shorter delay' } }] },
+  ]);
+  const env = { SUCCESSOR_HOME: join(home, 'resume'), OPENAI_API_KEY: SECRET };
+  try {
+    // Two calls of 150 tokens each spend the whole budget of 300.
+    const first = await cli(['research', '--task', SLEEPY, '--researcher', 'llm', '--model', 'openai:scripted', '--base-url', server.baseUrl,
+      '--price-input', '0', '--price-output', '0', '--max-tokens', '300', '--max-experiments', '1', '--json'], env);
+    expect(first.code, first.stderr).toBe(0);
+    const runId = JSON.parse(first.stdout).runId as RunId;
+    expect(server.requests).toHaveLength(2);
+
+    const resumed = await cli(['research', '--resume', runId, '--max-experiments', '1', '--json'], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(server.requests).toHaveLength(2); // no call past the budget
+    const journal = openJournal(join(home, 'resume', 'successor.db'), { readonly: true });
+    try {
+      const run = journal.getRun(runId);
+      expect(run?.options.researcherSettings).toMatchObject({ model: 'openai:scripted', baseUrl: server.baseUrl, maxTokens: 300 });
+      expect(JSON.stringify(run?.options)).not.toContain(SECRET);
+      const budget = journal.listEvents(runId).filter((event) => event.type === 'llm.budget');
+      expect(budget.at(-1)?.payload).toMatchObject({ reason: 'token budget spent (300 of 300)', calls: 2 });
+    } finally {
+      journal.close();
+    }
+  } finally {
     await server.close();
   }
 }, 120_000);

@@ -34,6 +34,20 @@ export function pricesFor(model: string): Prices | null {
 
 export interface Usage { inputTokens: number; outputTokens: number }
 
+export interface UsageSnapshot { inputTokens: number; outputTokens: number; dollars: number; calls: number }
+
+/** What the `llm.call` journal events of a run (payloads with `usage` and `costDollars`) add up to. */
+export function usageOf(calls: ReadonlyArray<{ usage?: Partial<Usage>; costDollars?: number }>): UsageSnapshot {
+  const total: UsageSnapshot = { inputTokens: 0, outputTokens: 0, dollars: 0, calls: 0 };
+  for (const call of calls) {
+    total.inputTokens += Number(call.usage?.inputTokens ?? 0);
+    total.outputTokens += Number(call.usage?.outputTokens ?? 0);
+    total.dollars += Number(call.costDollars ?? 0);
+    total.calls += 1;
+  }
+  return total;
+}
+
 export interface BudgetLimits { maxTokens: number | null; maxDollars: number | null }
 
 export class UsageMeter {
@@ -42,7 +56,10 @@ export class UsageMeter {
   dollars = 0;
   calls = 0;
 
-  constructor(private readonly limits: BudgetLimits, private readonly prices: Prices | null) {}
+  /** `already`: what earlier calls of the same run spent (a resumed run keeps counting from there). */
+  constructor(private readonly limits: BudgetLimits, private readonly prices: Prices | null, already?: UsageSnapshot) {
+    if (already) Object.assign(this, already);
+  }
 
   /** Adds one call's usage; returns its cost in dollars (0 when prices are unknown). */
   add(usage: Usage): number {
@@ -62,7 +79,7 @@ export class UsageMeter {
     return null;
   }
 
-  snapshot(): { inputTokens: number; outputTokens: number; dollars: number; calls: number } {
+  snapshot(): UsageSnapshot {
     return { inputTokens: this.inputTokens, outputTokens: this.outputTokens, dollars: this.dollars, calls: this.calls };
   }
 }

@@ -2,7 +2,7 @@
  * Builds the llm researcher from command-line settings: the model from `PROVIDER:MODEL` (+ base URL), prices
  * from the table or the flags, and the budgets. A dollar budget with unknown prices is refused, not ignored.
  */
-import { pricesFor } from './budget.js';
+import { type UsageSnapshot, pricesFor } from './budget.js';
 import { ModelSpecError, createLanguageModel, parseModelSpec } from './models.js';
 import { LlmResearcher, type LlmResearcherOptions } from './researcher.js';
 
@@ -15,6 +15,8 @@ export interface LlmSettings {
   priceInput?: number;
   priceOutput?: number;
   stream?: boolean;
+  /** A resumed run's earlier usage (from its journaled `llm.call` events). */
+  alreadySpent?: UsageSnapshot;
   environment?: Record<string, string | undefined>;
   /** Test and tuning overrides of the loop's bounds. */
   tuning?: Partial<Pick<LlmResearcherOptions, 'maxStepsPerEpisode' | 'maxNudges' | 'maxOutputTokens' | 'contextChars' | 'retry' | 'strategy'>>;
@@ -35,6 +37,7 @@ export function createLlmResearcher(settings: LlmSettings): LlmResearcher {
     maxTokens: settings.maxTokens ?? null,
     maxDollars,
     stream: settings.stream,
+    alreadySpent: settings.alreadySpent,
     ...settings.tuning,
   });
 }

@@ -9,7 +9,7 @@
 import { generateText, type LanguageModel, type ModelMessage, stepCountIs, streamText, type ToolSet } from 'ai';
 import { isScored } from '../../task/outcome.js';
 import type { Proposal, ResearchContext, Researcher } from '../types.js';
-import { type BudgetLimits, type Prices, UsageMeter } from './budget.js';
+import { type BudgetLimits, type Prices, type UsageSnapshot, UsageMeter } from './budget.js';
 import { summariseHistory } from './history.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
 import { DEFAULT_RETRY, type RetryOptions, withRetries } from './retry.js';
@@ -31,6 +31,8 @@ export interface LlmResearcherOptions extends BudgetLimits {
   contextChars?: number;
   retry?: Partial<Omit<RetryOptions, 'signal'>>;
   strategy?: Partial<StrategyOptions>;
+  /** Usage of this run's earlier calls, when it is resumed: budgets count on from there. */
+  alreadySpent?: UsageSnapshot;
 }
 
 interface CallResult {
@@ -48,7 +50,7 @@ export class LlmResearcher implements Researcher {
   readonly meter: UsageMeter;
 
   constructor(private readonly options: LlmResearcherOptions) {
-    this.meter = new UsageMeter({ maxTokens: options.maxTokens, maxDollars: options.maxDollars }, options.prices);
+    this.meter = new UsageMeter({ maxTokens: options.maxTokens, maxDollars: options.maxDollars }, options.prices, options.alreadySpent);
   }
 
   async propose(context: ResearchContext): Promise<Proposal | null> {

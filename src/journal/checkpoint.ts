@@ -2,11 +2,14 @@
  * Signed checkpoints of the audit log. The hash chain alone proves entries consistent with each other, not that the
  * whole log was not rewritten (recompute every hash) or cut short; a checkpoint signs the head {seq, hash} with a
  * key kept outside the state dir, so either is caught against any checkpoint saved earlier. Each checkpoint is
- * stored twice: in the journal and in `audit-checkpoints.jsonl` beside it, so deleting one copy is caught too.
+ * stored three times: in the journal, in `audit-checkpoints.jsonl` beside it, and in a log next to the key (outside
+ * the state dir), so deleting a copy is caught, and so is deleting every checkpoint in the state dir (which would
+ * otherwise leave a rewritten log with nothing to be checked against).
  * Not the key's location and creation (audit-key.ts), and not the chain itself (audit-chain.ts).
  */
 import { sign, verify } from 'node:crypto';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH } from './audit-chain.js';
 import { keyDir, loadOrCreateAuditKey, readAuditKey, KEY_FILE } from './audit-key.js';
@@ -20,14 +23,28 @@ export const SIDECAR_FILE = 'audit-checkpoints.jsonl';
 const stateDirOf = (journal: Journal): string => dirname(journal.path);
 export const sidecarPath = (journal: Journal): string => join(stateDirOf(journal), SIDECAR_FILE);
 
+/** The copy beside the key: one file per state dir (a key may serve several labs), named by the dir's real path. */
+export function keySidePath(journal: Journal, environment: NodeJS.ProcessEnv = process.env): string {
+  const directory = stateDirOf(journal);
+  const real = existsSync(directory) ? realpathSync(directory) : directory;
+  return join(keyDir(environment), 'checkpoints', `${createHash('sha256').update(real).digest('hex').slice(0, 16)}.jsonl`);
+}
+
 /** Signs the journal's current head and stores the checkpoint in the sidecar file, then in the journal. */
 export function writeCheckpoint(journal: Journal, environment: NodeJS.ProcessEnv = process.env): SignedCheckpoint {
   const key = loadOrCreateAuditKey(stateDirOf(journal), environment);
   const head = journal.auditHead();
   const body = { seq: head.seq, hash: head.hash, at: now() };
   const checkpoint: SignedCheckpoint = { ...body, keyId: key.keyId, signature: sign(null, checkpointBytes(body), key.privateKey).toString('base64') };
-  // Sidecar first: a crash in between leaves a copy the journal lacks, which verify reports rather than hides.
+  // Copies first: a crash in between leaves a copy the journal lacks, which verify reports rather than hides.
   appendFileSync(sidecarPath(journal), `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  try {
+    const keySide = keySidePath(journal, environment);
+    mkdirSync(dirname(keySide), { recursive: true, mode: 0o700 });
+    appendFileSync(keySide, `${JSON.stringify(checkpoint)}\n`, { mode: 0o600 });
+  } catch {
+    // A read-only key dir still signs; verify then has two copies to compare, as before this third one existed.
+  }
   journal.saveCheckpoint(checkpoint);
   return checkpoint;
 }
@@ -42,28 +59,33 @@ export interface CheckpointReport {
 
 interface Found { raw: unknown; inJournal: boolean; inSidecar: boolean }
 
+/** Checkpoints of a JSON-lines copy; a line that does not parse is a problem named after `label`. */
+function readCopy(path: string, label: string, note: (raw: unknown) => void, problems: Array<{ seq: number; reason: string }>): void {
+  if (!existsSync(path)) return;
+  readFileSync(path, 'utf8').split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    try {
+      note(JSON.parse(line));
+    } catch {
+      problems.push({ seq: 0, reason: `${label} line ${index + 1} is not JSON (edited)` });
+    }
+  });
+}
+
 /** Checks every saved checkpoint against the key and the log; returns the problem with the lowest seq. */
 export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessEnv = process.env): CheckpointReport {
   const found = new Map<string, Found>();
   const problems: Array<{ seq: number; reason: string }> = [];
-  const note = (raw: unknown, where: 'inJournal' | 'inSidecar'): void => {
+  const note = (raw: unknown, where: 'inJournal' | 'inSidecar' | null): void => {
     const id = JSON.stringify([field(raw, 'seq'), field(raw, 'hash'), field(raw, 'at'), field(raw, 'signature')]);
     const entry = found.get(id) ?? { raw, inJournal: false, inSidecar: false };
-    entry[where] = true;
+    if (where) entry[where] = true;
     found.set(id, entry);
   };
   for (const row of journal.listCheckpoints()) note(row, 'inJournal');
-  const sidecar = sidecarPath(journal);
-  if (existsSync(sidecar)) {
-    readFileSync(sidecar, 'utf8').split('\n').forEach((line, index) => {
-      if (line.trim() === '') return;
-      try {
-        note(JSON.parse(line), 'inSidecar');
-      } catch {
-        problems.push({ seq: 0, reason: `${SIDECAR_FILE} line ${index + 1} is not JSON (edited)` });
-      }
-    });
-  }
+  readCopy(sidecarPath(journal), SIDECAR_FILE, (raw) => note(raw, 'inSidecar'), problems);
+  // The copy beside the key only adds: a checkpoint found there alone was deleted from both copies in the state dir.
+  readCopy(keySidePath(journal, environment), 'the checkpoint log beside the key', (raw) => note(raw, null), problems);
   if (found.size === 0) return { checkpoints: 0, ...firstOf(problems) };
 
   const key = readAuditKey(stateDirOf(journal), environment);
@@ -78,8 +100,9 @@ export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessE
     }
     const checkpoint = parsed.data;
     const named = `the checkpoint of entry ${checkpoint.seq} (${checkpoint.at})`;
-    if (!inJournal) problems.push({ seq: checkpoint.seq, reason: `${named} is in ${SIDECAR_FILE} but missing from the journal (deleted)` });
-    if (!inSidecar) problems.push({ seq: checkpoint.seq, reason: `${named} is in the journal but missing from ${SIDECAR_FILE} (deleted)` });
+    if (!inJournal && !inSidecar) problems.push({ seq: checkpoint.seq, reason: `${named} is in the copy beside the key but missing from the journal and ${SIDECAR_FILE} (deleted)` });
+    else if (!inJournal) problems.push({ seq: checkpoint.seq, reason: `${named} is in ${SIDECAR_FILE} but missing from the journal (deleted)` });
+    else if (!inSidecar) problems.push({ seq: checkpoint.seq, reason: `${named} is in the journal but missing from ${SIDECAR_FILE} (deleted)` });
     if (key === undefined) {
       problems.push({ seq: checkpoint.seq, reason: `${named} cannot be checked: no audit key at ${join(keyDir(environment), KEY_FILE)}` });
       continue;

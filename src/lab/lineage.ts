@@ -36,9 +36,23 @@ export function lineageOf(journal: Journal, task: Task, experiment: ExperimentRo
   return { assignment, edits };
 }
 
-/** The experiment whose configuration a repeat or verification re-runs (repeats have empty changes). */
-export function subjectOf(experiment: ExperimentRow): ExperimentId | null {
+/**
+ * The experiment whose configuration a repeat or verification re-runs (repeats have empty changes). Generic so the
+ * dashboard's compact lines follow the same rule as full rows.
+ */
+export function subjectOf<Id extends string>(experiment: { id: Id; parentId: Id | null; role: string }): Id | null {
   return experiment.role === 'repeat' || experiment.role === 'verify' ? experiment.parentId : experiment.id;
+}
+
+/**
+ * The current best: the last candidate the gate accepted (by decision time), or the run's baseline; undefined only
+ * for a run without a baseline. Generic for the same reason as subjectOf.
+ */
+export function latestIncumbent<T extends { role: string; accepted: boolean }>(experiments: readonly T[], decidedAt: (experiment: T) => unknown): T | undefined {
+  const accepted = experiments
+    .filter((experiment) => experiment.accepted && experiment.role === 'candidate')
+    .sort((a, b) => String(decidedAt(a)).localeCompare(String(decidedAt(b))));
+  return accepted.at(-1) ?? experiments.find((experiment) => experiment.role === 'baseline');
 }
 
 /**

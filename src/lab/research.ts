@@ -19,7 +19,7 @@ import { checkChange, materialiseWorkspace } from '../task/workspace.js';
 import { diffChange } from './diff.js';
 import type { LabObserver } from './events.js';
 import { decideGate, isBetter } from './gate.js';
-import { attemptsOf, lineageOf, mean, samplesOf, subjectOf, unchangedExperiment } from './lineage.js';
+import { attemptsOf, latestIncumbent, lineageOf, mean, samplesOf, subjectOf, unchangedExperiment } from './lineage.js';
 import type { RunOptions } from './options.js';
 import { summariseRun, type RunSummary } from './summary.js';
 
@@ -60,12 +60,9 @@ export const optionsOf = (run: RunRow): RunOptions => run.options as unknown as 
 
 /** The current best: the last candidate the gate accepted, or the run's baseline. */
 export function incumbentOf(experiments: readonly ExperimentRow[]): ExperimentRow {
-  const accepted = experiments
-    .filter((experiment) => experiment.accepted && experiment.role === 'candidate')
-    .sort((a, b) => String(a.metadata.decidedAt).localeCompare(String(b.metadata.decidedAt)));
-  const root = experiments.find((experiment) => experiment.role === 'baseline');
-  if (!root) throw new Error('a run without a baseline experiment');
-  return accepted.at(-1) ?? root;
+  const incumbent = latestIncumbent(experiments, (experiment) => experiment.metadata.decidedAt);
+  if (!incumbent) throw new Error('a run without a baseline experiment');
+  return incumbent;
 }
 
 export class ResearchLoop {

@@ -19,5 +19,7 @@ export const Outcome = z.discriminatedUnion('status', [
 export type Outcome = z.infer<typeof Outcome>;
 export type OutcomeStatus = Outcome['status'];
 
-export const isScored = (outcome: Outcome): outcome is Extract<Outcome, { score: number }> =>
-  outcome.status === 'ok' || outcome.status === 'suspect';
+/** Statuses that carry a score: ok, and suspect (scored, but held until a re-run confirms it). */
+export const isScoredStatus = (status: string | null): boolean => status === 'ok' || status === 'suspect';
+
+export const isScored = (outcome: Outcome): outcome is Extract<Outcome, { score: number }> => isScoredStatus(outcome.status);

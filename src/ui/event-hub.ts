@@ -7,7 +7,7 @@
  */
 import type { EventRow } from '../journal/journal.js';
 import type { RunId } from '../task/ids.js';
-import type { ExperimentLine } from './journal-views.js';
+import type { ExperimentLine } from '../journal/views.js';
 import type { LabAccess } from './lab-access.js';
 import { runView, type RunView } from './run-model.js';
 

@@ -1,5 +1,5 @@
 /**
- * The dashboard's access to the lab: a read-only journal for queries, the compact views (journal-views.ts) with an
+ * The dashboard's access to the lab: a read-only journal for queries, the compact views (src/journal/views.ts) with an
  * incrementally updated cache of each run's experiment lines, the audit status cache, and the only write path —
  * a writable journal opened for the length of one control call (src/lab/control.ts), as the CLI does. SQLite's WAL
  * lets this process read and briefly write while the lab process runs.
@@ -7,7 +7,7 @@
 import { openJournal, type Journal, type RunRow } from '../journal/journal.js';
 import { RunId } from '../task/ids.js';
 import { AuditStatusCache } from './audit-status.js';
-import { JournalViews, type ExperimentLine } from './journal-views.js';
+import { JournalViews, type ExperimentLine } from '../journal/views.js';
 
 interface CachedLines { auditSeq: number; lines: ExperimentLine[] }
 

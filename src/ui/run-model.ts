@@ -1,12 +1,14 @@
 /**
  * What the dashboard shows of a run, derived from its experiment lines: best and baseline scores, the gain
  * (speedup for seconds), budget used, the experiment tree in display order, and the chart's points as compact
- * arrays. The same rules as the lab's (incumbent = last accepted candidate; an experiment's samples are its own
- * score and its repeats'), applied to lines instead of full rows. Not the HTTP routes.
+ * arrays. The lab's own rules (src/lab/lineage.ts: the incumbent, what a repeat is a sample of), applied to compact
+ * lines instead of full rows. Not the HTTP routes.
  */
 import type { RunRow } from '../journal/journal.js';
+import { latestIncumbent, mean, subjectOf } from '../lab/lineage.js';
+import { isScoredStatus } from '../task/outcome.js';
 import { loadTask } from '../task/loader.js';
-import type { ExperimentLine } from './journal-views.js';
+import type { ExperimentLine } from '../journal/views.js';
 
 export type Direction = 'minimize' | 'maximize';
 
@@ -20,15 +22,13 @@ export interface RunView {
   budget: { fraction: number | null; text: string };
 }
 
-const subjectOf = (line: ExperimentLine): string | null => (line.role === 'repeat' || line.role === 'verify' ? line.parentId : line.id);
-const mean = (values: number[]): number | null => (values.length ? values.reduce((sum, value) => sum + value, 0) / values.length : null);
 
-/** Scores per subject (an experiment and its repeats/verifications). */
+/** Scores per subject (an experiment and its repeats/verifications), as the lab's samplesOf counts them. */
 function samplesBySubject(lines: readonly ExperimentLine[]): Map<string, number[]> {
   const samples = new Map<string, number[]>();
   for (const line of lines) {
     const subject = subjectOf(line);
-    if (line.score === null || subject === null || (line.status !== 'ok' && line.status !== 'suspect')) continue;
+    if (line.score === null || subject === null || line.state !== 'finished' || !isScoredStatus(line.status) || line.stale) continue;
     const list = samples.get(subject) ?? [];
     list.push(line.score);
     samples.set(subject, list);
@@ -37,8 +37,7 @@ function samplesBySubject(lines: readonly ExperimentLine[]): Map<string, number[
 }
 
 export function incumbentLine(lines: readonly ExperimentLine[]): ExperimentLine | undefined {
-  const accepted = lines.filter((line) => line.accepted && line.role === 'candidate').sort((a, b) => String(a.decidedAt).localeCompare(String(b.decidedAt)));
-  return accepted.at(-1) ?? lines.find((line) => line.role === 'baseline');
+  return latestIncumbent(lines, (line) => line.decidedAt);
 }
 
 const taskInfo = new Map<string, { metric: string; direction: Direction; wallSeconds: boolean }>();
@@ -86,8 +85,9 @@ export function runView(run: RunRow, lines: readonly ExperimentLine[], nowMs = D
   const samples = samplesBySubject(lines);
   const baseline = lines.find((line) => line.role === 'baseline');
   const best = incumbentLine(lines);
-  const baselineScore = baseline ? mean(samples.get(baseline.id) ?? []) : null;
-  const bestScore = best ? mean(samples.get(best.id) ?? []) : null;
+  const meanOf = (id: string): number | null => (samples.get(id)?.length ? mean(samples.get(id)!) : null);
+  const baselineScore = baseline ? meanOf(baseline.id) : null;
+  const bestScore = best ? meanOf(best.id) : null;
   const summary = (run.summary ?? {}) as { gain?: number | null; gainCi95?: [number, number] | null };
   let gain: number | null = summary.gain ?? null;
   if (gain === null && baselineScore !== null && bestScore !== null && baselineScore > 0 && bestScore > 0) {

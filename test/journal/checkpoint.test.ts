@@ -1,7 +1,8 @@
 /**
  * Signed checkpoints of the audit log against an attacker who can run any SQL on the journal file and edit the
  * files beside it, but cannot read the key (kept outside the state dir): a log rewritten with every hash recomputed,
- * a log truncated below a checkpoint, forged or edited checkpoints, and checkpoints deleted from one copy.
+ * a log truncated below a checkpoint, forged or edited checkpoints, checkpoints deleted from one copy, and every
+ * checkpoint deleted from the state dir (the copy beside the key catches that).
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
@@ -13,7 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryHash, type AuditAction } from '../../src/journal/audit-chain.js';
 import { KEY_FILE, keyDir, loadOrCreateAuditKey } from '../../src/journal/audit-key.js';
-import { SIDECAR_FILE, sidecarPath, verifyCheckpoints, writeCheckpoint } from '../../src/journal/checkpoint.js';
+import { SIDECAR_FILE, keySidePath, sidecarPath, verifyCheckpoints, writeCheckpoint } from '../../src/journal/checkpoint.js';
 import { checkpointBytes } from '../../src/journal/checkpoint-record.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import type { RunId } from '../../src/task/ids.js';
@@ -130,12 +131,13 @@ describe('checkpoints catch', () => {
     });
     writeFileSync(sidecarPath(forged), [resigned, edited, garbled].map((checkpoint) => `${JSON.stringify(checkpoint)}\n`).join(''));
     const report = verifyCheckpoints(forged, env);
-    expect(report.checkpoints).toBe(3);
+    expect(report.checkpoints).toBe(5); // the three forgeries, and the two genuine ones still beside the key
     expect(report.firstBad).toEqual({ seq: 8, reason: expect.stringMatching(/invalid signature/) });
     // The re-signed one alone: the signature is valid for the forger's key, but not for this lab's.
     forged.close();
     const alone = attack(path, openJournal(path), (db) => db.prepare('DELETE FROM audit_checkpoints WHERE seq = 8').run());
     writeFileSync(sidecarPath(alone), `${JSON.stringify(resigned)}\n`);
+    writeFileSync(keySidePath(alone, env), '');
     expect(verifyCheckpoints(alone, env).firstBad?.reason).toMatch(/invalid signature/);
     alone.close();
   });
@@ -147,6 +149,27 @@ describe('checkpoints catch', () => {
     writeFileSync(sidecarPath(deleted), '');
     expect(verifyCheckpoints(deleted, env).firstBad?.reason).toMatch(/entry 9 .* missing from audit-checkpoints.jsonl/);
     deleted.close();
+  });
+
+  it('a rewritten log with every checkpoint deleted from the state dir: the copy beside the key still has them', () => {
+    const { journal, path, env } = checkpointed();
+    const keySide = readFileSync(keySidePath(journal, env), 'utf8');
+    expect(keySide.trim().split('\n')).toHaveLength(2);
+    const wiped = attack(path, journal, (db) => {
+      db.prepare("UPDATE audit SET payload = replace(payload, '120.5', '12.5') WHERE seq = 4").run();
+      db.prepare("UPDATE experiments SET outcome = replace(outcome, '120.5', '12.5') WHERE role = 'baseline'").run();
+      rehash(db, 4);
+      db.prepare('DELETE FROM audit_checkpoints').run();
+    });
+    rmSync(sidecarPath(wiped));
+    expect(wiped.verifyAudit().ok).toBe(true);
+    expect(verifyCheckpoints(wiped, env).firstBad).toEqual({
+      seq: 9, reason: expect.stringMatching(/entry 9 .* beside the key but missing from the journal and audit-checkpoints.jsonl \(deleted\)/),
+    });
+    // The copy beside the key is no more writable by the attacker than the key: without it, this would pass.
+    writeFileSync(keySidePath(wiped, env), '');
+    expect(verifyCheckpoints(wiped, env)).toEqual({ checkpoints: 0 });
+    wiped.close();
   });
 
   it('checkpoints whose key is gone cannot vouch for the log', () => {

@@ -1,14 +1,14 @@
 /**
- * Read-only projections of the journal for the dashboard: one compact line per experiment (no diff, no change,
- * no full metadata) and "which experiments changed since audit entry N". The Journal interface parses whole rows
- * with zod, which takes over a second for a run of 10,000 experiments; these queries read only the columns a
- * list or a chart needs, and the audit log (indexed by run) says what changed, so a live run costs only its
- * changes. Rows are still parsed at this boundary. Not a second write path: the connection is read-only.
- * (Candidate to move into src/journal as a query the Journal offers.)
+ * Read-only projections of the journal for views that must stay fast on big runs (the dashboard): one compact line
+ * per experiment (no diff, no change, no full metadata) and "which experiments changed since audit entry N". The
+ * Journal interface parses whole rows with zod, which takes over a second for a run of 10,000 experiments; these
+ * queries read only the columns a list or a chart needs, and the audit log (indexed by run) says what changed, so a
+ * live run costs only its changes. They live beside the schema they read; rows are still parsed at this boundary.
+ * Not a second write path: the connection is read-only.
  */
 import Database from 'better-sqlite3';
 import { z } from 'zod';
-import { ExperimentRole, ExperimentState } from '../journal/journal.js';
+import { ExperimentRole, ExperimentState } from './journal.js';
 import { ExperimentId, type RunId } from '../task/ids.js';
 
 /** One experiment as lists and charts show it. */
@@ -26,12 +26,14 @@ export const ExperimentLine = z.object({
   /** `pending` while a promotion waits for a human; `approved`/`rejected` after. */
   approval: z.string().nullable(),
   decidedAt: z.string().nullable(),
+  /** A cached calibration sample that a fresh run contradicted: not a sample of anything any more. */
+  stale: z.boolean(),
 });
 export type ExperimentLine = z.infer<typeof ExperimentLine>;
 
 const RawLine = z.object({
   id: z.string(), seq: z.number(), parent_id: z.string().nullable(), role: z.string(), description: z.string(), state: z.string(),
-  status: z.string().nullable(), score: z.number().nullable(), accepted: z.number(), approval: z.string().nullable(), decided_at: z.string().nullable(),
+  status: z.string().nullable(), score: z.number().nullable(), accepted: z.number(), approval: z.string().nullable(), decided_at: z.string().nullable(), stale: z.number().nullable(),
 });
 
 const RawEvent = z.object({ id: z.number(), experiment_id: z.string().nullable(), type: z.string(), payload: z.string(), at: z.string() });
@@ -40,13 +42,15 @@ export interface RecentEvent { id: number; experimentId: string | null; type: st
 const LINE_COLUMNS = `id, seq, parent_id, role, substr(description, 1, 240) AS description, state,
   CASE WHEN state = 'finished' THEN json_extract(outcome, '$.status') END AS status,
   CASE WHEN state = 'finished' THEN json_extract(outcome, '$.score') END AS score,
-  accepted, json_extract(metadata, '$.approval') AS approval, json_extract(metadata, '$.decidedAt') AS decided_at`;
+  accepted, json_extract(metadata, '$.approval') AS approval, json_extract(metadata, '$.decidedAt') AS decided_at,
+  json_extract(metadata, '$.stale') AS stale`;
 
 function toLine(raw: unknown): ExperimentLine {
   const row = RawLine.parse(raw);
   return ExperimentLine.parse({
     id: row.id, seq: row.seq, parentId: row.parent_id, role: row.role, description: row.description, state: row.state,
     status: row.status, score: row.score, accepted: row.accepted === 1, approval: row.approval, decidedAt: row.decided_at,
+    stale: Boolean(row.stale),
   });
 }
 

@@ -8,6 +8,7 @@ import { createSandbox } from '../sandbox/create-sandbox.js';
 import { PROTECTION_DESCRIPTIONS, type Sandbox, type SandboxMode } from '../sandbox/types.js';
 import { type ExperimentResult, runExperiment } from '../task/harness.js';
 import { type Task, loadTask } from '../task/loader.js';
+import { machineFlops } from '../task/machine.js';
 import { type PreparedTask, prepareTask } from '../task/prepare.js';
 import type { Executor, ExperimentJob } from './types.js';
 
@@ -39,6 +40,7 @@ export class LocalExecutor implements Executor {
 
   async run(job: ExperimentJob, signal: AbortSignal): Promise<ExperimentResult> {
     const { task, prepared } = await this.taskFor(job);
+    const machine = await machineFlops(this.stateDir);
     const scratchDir = join(this.stateDir, 'scratch', job.experimentId);
     try {
       return await runExperiment({
@@ -49,6 +51,7 @@ export class LocalExecutor implements Executor {
         experimentDir: join(this.stateDir, 'experiments', job.experimentId),
         scratchDir,
         stagedDataDir: join(this.stateDir, 'staged', job.experimentId),
+        machineFlops: machine.peakFlops,
         wallSecondsCap: job.capSeconds,
         seed: job.seed,
         signal,

@@ -19,6 +19,7 @@ import { PROTECTION_DESCRIPTIONS, type SandboxMode } from '../sandbox/types.js';
 import { TaskError } from '../task/errors.js';
 import { runExperiment } from '../task/harness.js';
 import { type Task, loadTask, loadTaskDir } from '../task/loader.js';
+import { machineFlops } from '../task/machine.js';
 import { type PreparedTask, hashFolder, prepareTask } from '../task/prepare.js';
 import { QUEUE_NAME, QueueJobPayload, type QueueJobResult, WORKER_HEARTBEAT_SECONDS, WORKER_KEY_PREFIX, type WorkerHeartbeat, redisOptionsOf } from './queue-protocol.js';
 import { type BlobRef, Transfer, TransferError } from './transfer.js';
@@ -95,6 +96,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         experimentDir,
         scratchDir,
         stagedDataDir: join(options.stateDir, 'staged', `${experimentId}-${job.attemptsStarted}`),
+        machineFlops: (await machineFlops(options.stateDir)).peakFlops,
         wallSecondsCap: payload.job.capSeconds,
         seed: payload.job.seed,
       });

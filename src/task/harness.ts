@@ -34,6 +34,8 @@ export interface ExperimentRequest {
   stagedDataDir: string;
   /** Overrides the task's wall-clock limit (the loop caps candidates near the incumbent's time). */
   wallSecondsCap?: number;
+  /** The machine's FLOP/s bound (machine.ts), handed to the scorer for its physical bounds. */
+  machineFlops?: number;
   /** Written to the task's run.seedKey: the harness, not the researcher, owns the seed. */
   seed?: number;
   signal?: AbortSignal;
@@ -189,18 +191,19 @@ async function runStaged(request: ExperimentRequest, data: RunData, logDir: stri
     rmSync(artifactsDir, { recursive: true, force: true });
     renameSync(artifactsInWorkdir, artifactsDir);
   }
-  const outcome = await score(task, data, artifactsDir, wallSeconds, join(logDir, 'stdout.log'));
+  const outcome = await score(task, data, artifactsDir, wallSeconds, join(logDir, 'stdout.log'), request.machineFlops);
   outcome.metrics = { ...outcome.metrics, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   return { outcome, wallSeconds, logDir, artifactsDir };
 }
 
-async function score(task: Task, data: RunData, artifactsDir: string | null, wallSeconds: number, stdoutPath: string): Promise<Outcome> {
+async function score(task: Task, data: RunData, artifactsDir: string | null, wallSeconds: number, stdoutPath: string, machineFlops?: number): Promise<Outcome> {
   const scorer = join(task.harnessDir, task.file.harness.score);
   const result = await runTrustedScript(scorer, {
     SUCCESSOR_ARTIFACTS: artifactsDir ?? '',
     SUCCESSOR_INPUTS: data.inputsDir,
     SUCCESSOR_HIDDEN: data.hiddenDir,
     ...(data.key ? { SUCCESSOR_RUN_KEY: data.key } : {}),
+    ...(machineFlops ? { SUCCESSOR_MACHINE_FLOPS: String(machineFlops) } : {}),
     SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
     SUCCESSOR_WALL_SECONDS: String(wallSeconds),
     SUCCESSOR_STDOUT: stdoutPath,

@@ -9,7 +9,8 @@
  * - tokens: the run must report (`tokens: N` in its summary) at least `minTokensToTarget` trained tokens, a
  *   conservative floor below what any configuration we have seen needs to reach the target from scratch;
  * - flops: those tokens at the checkpoint's FLOPs per token cannot take less time than the machine's peak allows
- *   (`peakFlopsPerCore` x cores, a generous upper bound on this CPU's FMA throughput);
+ *   (SUCCESSOR_MACHINE_FLOPS, measured by the lab: src/task/machine.ts; `peakFlopsPerCore` x cores when the
+ *   scorer runs without it);
  * - entropy: a test loss below `entropyFloorNats` (an estimate of the text's entropy) means the run saw the test data.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ const parameters = taskParameters();
 const targetLoss = Number(parameters.targetLoss);
 const evalTokens = Number(parameters.evalTokens ?? 32768);
 const minTokensToTarget = Number(parameters.minTokensToTarget ?? 0);
-const peakFlops = Number(parameters.peakFlopsPerCore ?? 180e9) * cpus().length;
+const peakFlops = Number(process.env.SUCCESSOR_MACHINE_FLOPS) || Number(parameters.peakFlopsPerCore ?? 180e9) * cpus().length;
 const entropyFloorNats = Number(parameters.entropyFloorNats ?? 0);
 const wallSeconds = Number(process.env.SUCCESSOR_WALL_SECONDS ?? Number.NaN);
 const artifacts = process.env.SUCCESSOR_ARTIFACTS ?? '';
@@ -64,7 +65,7 @@ if (!artifacts || !existsSync(checkpoint)) {
     const evaluation = evaluateCheckpoint(checkpoint, test, { maxTokens: evalTokens });
     const trained = loadCheckpoint(checkpoint);
     const flopsPerToken = trainingFlopsPerToken(trained.model);
-    const metrics = { testLoss: evaluation.lossNats, bitsPerByte: evaluation.bitsPerByte, evalTokens: evaluation.tokens, targetLoss, flopsPerToken, reportedTokens: claimedTokens() };
+    const metrics = { testLoss: evaluation.lossNats, bitsPerByte: evaluation.bitsPerByte, evalTokens: evaluation.tokens, targetLoss, flopsPerToken, reportedTokens: claimedTokens(), machineFlops: peakFlops };
     const passed = evaluation.lossNats <= targetLoss;
     const key = process.env.SUCCESSOR_RUN_KEY;
     if (passed && key) saveCheckpoint(join(artifacts, 'checkpoint-plaintext'), decipherCheckpoint(trained, asciiPermutation(key), parameterLayout));

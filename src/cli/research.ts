@@ -250,7 +250,13 @@ export function register(program: Command): void {
           } else {
             printSummary(last, reports.at(-1) ?? '', result.runs[0]);
           }
-          return controller.signal.aborted ? 1 : 0;
+          // Stopped (Ctrl-C here, or `successor stop` from another terminal): not finished, and resumable.
+          const stoppedRun = journal.getRun(last.runId as RunId);
+          if (stoppedRun?.status === 'stopped') {
+            if (!controller.signal.aborted) process.stderr.write(`${stoppedRun.stopReason}; resume with \`successor research --resume ${stoppedRun.id}\`\n`);
+            return 1;
+          }
+          return 0;
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);

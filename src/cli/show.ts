@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ExperimentRow } from '../journal/journal.js';
+import { pendingApprovals } from '../lab/control.js';
 import { isScored } from '../task/outcome.js';
 import { action, formatNumber } from './common.js';
 import { findExperiment, findRun, withJournal } from './lab-state.js';
@@ -49,8 +50,9 @@ export function register(program: Command): void {
           }
           const run = findRun(journal, id);
           const experiments = journal.listExperiments(run.id);
-          const pending = experiments.filter((experiment) => experiment.state === 'awaiting-approval');
-          if (flags.json) return out(JSON.stringify({ ...run, experiments, pendingApprovals: pending.map((experiment) => experiment.id) }));
+          const pending = pendingApprovals(journal, run.id);
+          const waitsTo = (experiment: ExperimentRow) => (experiment.state === 'awaiting-approval' ? 'run' : 'become the incumbent');
+          if (flags.json) return out(JSON.stringify({ ...run, experiments, pendingApprovals: pending.map((experiment) => ({ id: experiment.id, waitsTo: waitsTo(experiment) })) }));
           out(`run ${run.id}: ${run.task}, researcher ${run.researcher}, generation ${run.generation}, ${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}`);
           const summary = (run.summary ?? {}) as { baselineScore?: number; bestScore?: number; gain?: number; gainCi95?: [number, number] };
           if (summary.gain !== undefined && summary.gain !== null) {
@@ -59,7 +61,7 @@ export function register(program: Command): void {
           for (const experiment of experiments) {
             out(`#${String(experiment.seq).padStart(3)} ${experiment.id} ${experiment.role.padEnd(9)} ${describeOutcome(experiment).slice(0, 80).padEnd(40)} ${experiment.accepted ? 'ACCEPTED ' : ''}${experiment.description}`);
           }
-          if (pending.length) out(`pending approval: ${pending.map((experiment) => `${experiment.id} (#${experiment.seq})`).join(', ')} — successor approve EXP | successor reject EXP --why TEXT`);
+          if (pending.length) out(`pending approval: ${pending.map((experiment) => `${experiment.id} (#${experiment.seq}, to ${waitsTo(experiment)})`).join(', ')} — successor approve EXP | successor reject EXP --why TEXT`);
         }),
       ),
     );

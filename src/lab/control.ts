@@ -2,8 +2,11 @@
  * Human control of a run, shared by the CLI and the dashboard: approve or reject an experiment waiting for a
  * human, and ask a run to stop. Each is a journal write (audited); the running loop polls the journal and acts.
  */
+import { dirname } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { ExperimentId, RunId } from '../task/ids.js';
+import { loadTask } from '../task/loader.js';
+import { summariseRun } from './summary.js';
 
 export class ControlError extends Error {
   override name = 'ControlError';
@@ -11,9 +14,10 @@ export class ControlError extends Error {
 
 const now = (): string => new Date().toISOString();
 
+
 /** Lets an experiment that waits for approval run (policy `each`), or lets a new incumbent stand (policy `promote`). */
 export function approveExperiment(journal: Journal, id: ExperimentId, by = 'human'): ExperimentRow {
-  return journal.transaction(() => {
+  const decided = journal.transaction(() => {
     const experiment = journal.getExperiment(id);
     if (!experiment) throw new ControlError(`no experiment ${id}`);
     if (experiment.state !== 'awaiting-approval' && experiment.metadata.approval !== 'pending') {
@@ -27,12 +31,14 @@ export function approveExperiment(journal: Journal, id: ExperimentId, by = 'huma
     journal.appendEvent(experiment.runId, 'approval', { decision: 'approved', by }, id);
     return row;
   });
+  refreshSummary(journal, decided);
+  return decided;
 }
 
 /** Rejects an experiment waiting for approval; it ends `rejected` with the reason, journaled. */
 export function rejectExperiment(journal: Journal, id: ExperimentId, why: string, by = 'human'): ExperimentRow {
   if (!why.trim()) throw new ControlError('a rejection needs a reason');
-  return journal.transaction(() => {
+  const decided = journal.transaction(() => {
     const experiment = journal.getExperiment(id);
     if (!experiment) throw new ControlError(`no experiment ${id}`);
     const pendingRun = experiment.state === 'awaiting-approval';
@@ -45,6 +51,25 @@ export function rejectExperiment(journal: Journal, id: ExperimentId, why: string
     journal.appendEvent(experiment.runId, 'approval', { decision: 'rejected', by, why }, id);
     return row;
   });
+  refreshSummary(journal, decided);
+  return decided;
+}
+
+/**
+ * A decision on a nominated incumbent after its run has ended changes the run's result, so its summary is made
+ * again (a running loop makes its own at the end). A task folder that no longer loads leaves the summary as it was.
+ */
+function refreshSummary(journal: Journal, experiment: ExperimentRow): void {
+  const run = journal.getRun(experiment.runId);
+  if (!run || run.status === 'running' || experiment.state === 'awaiting-approval' || experiment.role !== 'candidate') return;
+  let task;
+  try {
+    task = loadTask(run.taskDir);
+  } catch {
+    return;
+  }
+  const summary = summariseRun(journal, task, run.id, run.stopReason ?? 'finished', dirname(journal.path));
+  journal.updateRun(run.id, { summary: { ...(run.summary ?? {}), ...summary } });
 }
 
 /** Asks a running run to stop; the loop kills its sandboxed processes and leaves the run resumable. */
@@ -58,6 +83,7 @@ export function requestStop(journal: Journal, runId: RunId, reason = 'stop reque
   });
 }
 
+/** What waits for a human: experiments that may not run yet (policy `each`) and nominated incumbents (`promote`, or a >10x step). */
 export function pendingApprovals(journal: Journal, runId: RunId): ExperimentRow[] {
   return journal.listExperiments(runId).filter((experiment) => experiment.state === 'awaiting-approval' || experiment.metadata.approval === 'pending');
 }

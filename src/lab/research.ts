@@ -216,23 +216,31 @@ export class ResearchLoop {
     if (candidatesSinceVerify >= gate.verifyEvery && inflightOf(incumbent.id) === 0) {
       return { kind: 'run', experiment: this.createRepeat(incumbent, 'verify') };
     }
+    // Under `promote` a run does not end with a nominated incumbent undecided: its result (and the next generation's
+    // baseline) waits for the human.
+    const nominated = this.options.approval === 'promote' ? experiments.filter((experiment) => experiment.metadata.approval === 'pending') : [];
+    const stop = (reason: string): Action => (nominated.length === 0 ? { kind: 'stop', reason } : this.inflight.size > 0 ? { kind: 'wait' } : {
+      kind: 'idle', reason: `${reason}; ${nominated.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval to become the incumbent (successor approve EXP | reject EXP --why TEXT)`,
+    });
     const budgetLeft = this.budgetLeftSeconds();
-    if (budgetLeft !== null && budgetLeft <= 0) return { kind: 'stop', reason: 'time budget spent' };
+    if (budgetLeft !== null && budgetLeft <= 0) return stop('time budget spent');
     const cpuSeconds = experiments.reduce((sum, experiment) => sum + Number(experiment.outcome?.metrics.cpuSeconds ?? 0), 0);
     if (this.options.maxCpuSeconds !== null && cpuSeconds >= this.options.maxCpuSeconds) {
-      return { kind: 'stop', reason: `CPU budget spent (${Math.round(cpuSeconds)} of ${this.options.maxCpuSeconds} CPU-seconds)` };
+      return stop(`CPU budget spent (${Math.round(cpuSeconds)} of ${this.options.maxCpuSeconds} CPU-seconds)`);
     }
+    // Candidates waiting for a human (policy `each`) were counted when they were proposed: the run waits for them.
+    const awaiting = experiments.filter((experiment) => experiment.state === 'awaiting-approval');
+    const waitForHuman = (): Action => (this.inflight.size > 0 ? { kind: 'wait' } : {
+      kind: 'idle', reason: `${awaiting.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval (successor approve EXP | reject EXP --why TEXT)`,
+    });
     if (this.options.maxExperiments !== null && candidates.length >= this.options.maxExperiments) {
-      return { kind: 'stop', reason: `experiment budget spent (${this.options.maxExperiments})` };
+      return awaiting.length > 0 ? waitForHuman() : stop(`experiment budget spent (${this.options.maxExperiments})`);
     }
     if (budgetLeft !== null && budgetLeft < this.capSeconds(incumbent, 'candidate') * 0.5) {
-      return { kind: 'stop', reason: 'time budget too small for another candidate' };
+      return stop('time budget too small for another candidate');
     }
     if (this.inflight.size >= this.options.parallel) return { kind: 'wait' };
-    const awaiting = experiments.filter((experiment) => experiment.state === 'awaiting-approval');
-    if (awaiting.length > 0) {
-      return this.inflight.size > 0 ? { kind: 'wait' } : { kind: 'idle', reason: `${awaiting.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval (successor approve EXP | reject EXP --why TEXT)` };
-    }
+    if (awaiting.length > 0) return waitForHuman();
     return signal.aborted ? { kind: 'wait' } : { kind: 'propose' };
   }
 

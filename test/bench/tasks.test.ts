@@ -47,8 +47,16 @@ describe('built-in bench tasks: baseline ~0, reference >= 1 through the real har
   });
 
   it.each(tasks.map((task) => [task.file.name, task] as const))('%s', async (_name, task) => {
-    const baseline = await scoreOf(task, 'baseline');
-    const reference = await scoreOf(task, 'reference', loadReferenceChange(task) ?? emptyChange());
+    // A timed task is scored by its best of three runs each: one run under the suite's parallel load can lose most
+    // of a real gain to a moment of contention.
+    const runs = task.file.metric.source === 'wall-seconds' ? 3 : 1;
+    const best = async (label: string, change = emptyChange()) => {
+      const scores: number[] = [];
+      for (let index = 0; index < runs; index++) scores.push(await scoreOf(task, `${label}-${index}`, change));
+      return task.file.metric.direction === 'minimize' ? Math.min(...scores) : Math.max(...scores);
+    };
+    const baseline = await best('baseline');
+    const reference = await best('reference', loadReferenceChange(task) ?? emptyChange());
     const fromReference = normaliseScore(task.file, reference, baseline);
     expect(fromReference.normalised, `reference ${reference} against measured baseline ${baseline}`).toBeGreaterThanOrEqual(1);
     if (task.file.metric.source === 'scorer') {

@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { ExperimentId, RunId } from '../task/ids.js';
-import { loadTask } from '../task/loader.js';
+import { type Task, loadTask } from '../task/loader.js';
 import { summariseRun } from './summary.js';
 
 export class ControlError extends Error {
@@ -13,7 +13,6 @@ export class ControlError extends Error {
 }
 
 const now = (): string => new Date().toISOString();
-
 
 /** Lets an experiment that waits for approval run (policy `each`), or lets a new incumbent stand (policy `promote`). */
 export function approveExperiment(journal: Journal, id: ExperimentId, by = 'human'): ExperimentRow {
@@ -62,7 +61,7 @@ export function rejectExperiment(journal: Journal, id: ExperimentId, why: string
 function refreshSummary(journal: Journal, experiment: ExperimentRow): void {
   const run = journal.getRun(experiment.runId);
   if (!run || run.status === 'running' || experiment.state === 'awaiting-approval' || experiment.role !== 'candidate') return;
-  let task;
+  let task: Task;
   try {
     task = loadTask(run.taskDir);
   } catch {

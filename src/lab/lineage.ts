@@ -1,7 +1,7 @@
 /**
  * Derived views of a run's experiments: each experiment's full knob assignment and edit lineage (following
- * parent links, across generations too), and the samples of score that belong to an experiment
- * (its own run plus its repeats and re-verifications).
+ * parent links, across generations too), the incumbent, and the samples of score that belong to an experiment
+ * (its own run plus its repeats and re-verifications). Reads only; the planner and the summary build on these.
  */
 import type { ExperimentRow, Journal } from '../journal/journal.js';
 import type { Change } from '../task/change.js';
@@ -53,6 +53,13 @@ export function latestIncumbent<T extends { role: string; accepted: boolean }>(e
     .filter((experiment) => experiment.accepted && experiment.role === 'candidate')
     .sort((a, b) => String(decidedAt(a)).localeCompare(String(decidedAt(b))));
   return accepted.at(-1) ?? experiments.find((experiment) => experiment.role === 'baseline');
+}
+
+/** The current best of a run's experiments: the last candidate the gate accepted, or the run's baseline. */
+export function incumbentOf(experiments: readonly ExperimentRow[]): ExperimentRow {
+  const incumbent = latestIncumbent(experiments, (experiment) => experiment.metadata.decidedAt);
+  if (!incumbent) throw new Error('a run without a baseline experiment');
+  return incumbent;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { ExperimentRow, Journal } from '../journal/journal.js';
 import { renderSvg } from '../stats/render-svg.js';
 import type { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
-import type { RunSummary } from './summary.js';
+import { finalSummaryOf } from './summary.js';
 
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -101,7 +101,8 @@ function experimentTable(experiments: readonly ExperimentRow[]): string {
 export async function writeRunReport(journal: Journal, runId: RunId, stateDirectory: string): Promise<string> {
   const run = journal.getRun(runId);
   if (!run) throw new Error(`no run ${runId}`);
-  const summary = run.summary as unknown as RunSummary;
+  const summary = finalSummaryOf(run);
+  if (!summary) throw new Error(`run ${runId} has no summary yet: its report is written when it ends`);
   const experiments = journal.listExperiments(runId);
   const [scoreSvg, treeSvg] = await Promise.all([renderSvg(scoreOverTimeSpec(experiments, summary.metric)), renderSvg(experimentTreeSpec(experiments))]);
   const gain = summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('–')})` : ''}`;

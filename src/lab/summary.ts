@@ -1,51 +1,79 @@
 /**
  * The result of a run, from the journal: baseline against best, the verified gain and its confidence interval,
- * counts, and the winning change as a diff against the run's baseline.
+ * counts, and the winning change as a diff against the run's baseline. `RunSummary` is its schema; the runs row
+ * stores it (with the elapsed time) and every reader gets it back through `storedSummaryOf`.
  */
 import { join } from 'node:path';
-import type { Journal } from '../journal/journal.js';
+import { z } from 'zod';
+import type { Journal, RunRow } from '../journal/journal.js';
 import { stateDir as defaultStateDir } from '../journal/paths.js';
 import { compareSamples } from '../stats/significance.js';
+import { JournalCorruptError } from '../journal/errors.js';
+import { describeZodError } from '../task/errors.js';
 import type { RunId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { diffLineages } from './diff.js';
-import { lineageOf, mean, samplesOf } from './lineage.js';
-import { incumbentOf, optionsOf } from './research.js';
+import { incumbentOf, lineageOf, mean, samplesOf } from './lineage.js';
+import { optionsOf } from './options.js';
 
-export interface RunSummary {
-  runId: string;
-  task: string;
-  researcher: string;
-  metric: string;
-  direction: 'minimize' | 'maximize';
-  stopReason: string;
-  baselineExperimentId: string;
-  baselineScore: number | null;
-  baselineSamples: number[];
-  bestExperimentId: string;
-  bestScore: number | null;
-  bestSamples: number[];
+const Interval = z.tuple([z.number(), z.number()]);
+
+export const RunSummary = z.object({
+  runId: z.string(),
+  task: z.string(),
+  researcher: z.string(),
+  metric: z.string(),
+  direction: z.enum(['minimize', 'maximize']),
+  stopReason: z.string(),
+  baselineExperimentId: z.string(),
+  baselineScore: z.number().nullable(),
+  baselineSamples: z.array(z.number()),
+  bestExperimentId: z.string(),
+  bestScore: z.number().nullable(),
+  bestSamples: z.array(z.number()),
   /** Baseline over best when minimising (a speedup for seconds), best over baseline when maximising. */
-  gain: number | null;
-  gainCi95: [number, number] | null;
+  gain: z.number().nullable(),
+  gainCi95: Interval.nullable(),
   /** Present when the metric is wall-clock seconds (lm-speedrun): the same numbers under their usual names. */
-  baselineSeconds?: number | null;
-  bestSeconds?: number | null;
-  speedup?: number | null;
-  speedupCi95?: [number, number] | null;
-  experiments: number;
-  candidates: number;
-  accepted: number;
-  outcomes: Record<string, number>;
-  bestChange: string;
-  bestDescription: string;
-  /** For generation runs: generation 0's baseline against this run's best (set by the composition root). */
-  gainOverGeneration0?: number;
+  baselineSeconds: z.number().nullable().optional(),
+  bestSeconds: z.number().nullable().optional(),
+  speedup: z.number().nullable().optional(),
+  speedupCi95: Interval.nullable().optional(),
+  experiments: z.number().int(),
+  candidates: z.number().int(),
+  accepted: z.number().int(),
+  outcomes: z.record(z.string(), z.number()),
+  bestChange: z.string(),
+  bestDescription: z.string(),
+  /** For generation runs: generation 0's baseline against this run's best (set when the generation ends). */
+  gainOverGeneration0: z.number().optional(),
+  generation0RunId: z.string().optional(),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/**
+ * What a runs row's summary column holds: a run in progress has only its elapsed time (so a resume continues the
+ * clock); an ended run has its full summary beside it.
+ */
+export const StoredSummary = RunSummary.partial().extend({ elapsedSeconds: z.number().nonnegative().optional() });
+export type StoredSummary = z.infer<typeof StoredSummary>;
+
+export function storedSummaryOf(run: RunRow): StoredSummary {
+  const parsed = StoredSummary.safeParse(run.summary ?? {});
+  if (!parsed.success) throw new JournalCorruptError(`run ${run.id}: its summary does not parse: ${describeZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** The full summary of an ended run, or null while it has none. */
+export function finalSummaryOf(run: RunRow): RunSummary | null {
+  const parsed = RunSummary.safeParse(run.summary ?? {});
+  return parsed.success ? parsed.data : null;
 }
 
 export function summariseRun(journal: Journal, task: Task, runId: RunId, stopReason: string, stateDirectory = defaultStateDir()): RunSummary {
   const run = journal.getRun(runId);
   if (!run) throw new Error(`no run ${runId}`);
+  const options = optionsOf(run);
   const experiments = journal.listExperiments(runId);
   const root = experiments.find((experiment) => experiment.role === 'baseline');
   if (!root) throw new Error(`run ${runId} has no baseline`);
@@ -59,7 +87,7 @@ export function summariseRun(journal: Journal, task: Task, runId: RunId, stopRea
     if (best.id === root.id) {
       gain = 1;
     } else {
-      const comparison = compareSamples(baselineSamples, bestSamples, { direction, alpha: optionsOf(run).gate.alpha, seed: optionsOf(run).seed });
+      const comparison = compareSamples(baselineSamples, bestSamples, { direction, alpha: options.gate.alpha, seed: options.seed });
       gain = comparison.ratio;
       gainCi95 = comparison.ratioCi95;
     }
@@ -97,4 +125,3 @@ export function summariseRun(journal: Journal, task: Task, runId: RunId, stopRea
   }
   return summary;
 }
-

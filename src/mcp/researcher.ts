@@ -6,7 +6,7 @@
  */
 import type { ExperimentId } from '../task/ids.js';
 import type { Proposal, ResearchContext, Researcher } from '../researcher/types.js';
-import { ToolError, Workbench } from '../researcher/llm/workbench.js';
+import { ToolError, Workbench } from '../researcher/workbench.js';
 
 interface Turn {
   context: ResearchContext;

@@ -15,7 +15,7 @@ import { loadPrompt, renderPrompt } from './prompts.js';
 import { DEFAULT_RETRY, type RetryOptions, withRetries } from './retry.js';
 import { DEFAULT_STRATEGY, type NodeChoice, type StrategyOptions, chooseNode } from './strategy.js';
 import { type Submission, createTools } from './tools.js';
-import { Workbench } from './workbench.js';
+import { Workbench } from '../workbench.js';
 
 export interface LlmResearcherOptions extends BudgetLimits {
   model: LanguageModel;

@@ -6,7 +6,8 @@
  */
 import type { LabEnvironment } from '../lab/start.js';
 import { research } from '../lab/start.js';
-import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
+import { parseRunOptions, type RunOptions } from '../lab/options.js';
+import type { Researcher } from '../researcher/types.js';
 import { loadTask } from '../task/loader.js';
 import { type Normalisation, normaliseScore } from './normalise.js';
 import type { Suite } from './suite.js';
@@ -53,7 +54,12 @@ export interface BenchResult {
   rows: BenchRow[];
 }
 
-export async function runSuite(environment: LabEnvironment, suite: Suite, options: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResult> {
+/** The lab for a suite: every run gets the researcher its row names, built by the caller's composition root. */
+export interface SuiteEnvironment extends Omit<LabEnvironment, 'researcher'> {
+  researcherFor(name: string, seed: number): Promise<Researcher>;
+}
+
+export async function runSuite(environment: SuiteEnvironment, suite: Suite, options: BenchOptions, progress: (line: string) => void = () => {}): Promise<BenchResult> {
   const startedAt = new Date().toISOString();
   const budgetSeconds = options.budgetSeconds ?? suite.file.budgetSeconds;
   const maxExperiments = options.maxExperiments === undefined ? suite.file.maxExperiments : options.maxExperiments;
@@ -72,11 +78,12 @@ export async function runSuite(environment: LabEnvironment, suite: Suite, option
           const task = loadTask(entry.ref);
           Object.assign(row, { task: task.file.name, family: entry.family ?? task.file.name, humanMinutes: task.file.human?.minutes ?? null, metric: task.file.metric.name, direction: task.file.metric.direction });
           progress(`bench: ${task.file.name} x ${researcher} (seed ${seed}), budget ${budgetSeconds}s${maxExperiments ? `, ${maxExperiments} experiments` : ''}`);
-          const runOptions: RunOptions = {
-            task: entry.ref, researcher, budgetSeconds, maxExperiments, maxCpuSeconds: null, approval: 'auto', parallel: 1, seed,
-            gate: { ...DEFAULT_GATE, repeats: options.repeats ?? DEFAULT_GATE.repeats }, sandboxMode: options.sandboxMode, baseExperimentId: null,
-          };
-          const result = await research(environment, { options: runOptions, generations: 1 });
+          const runOptions = parseRunOptions({
+            task: entry.ref, researcher, budgetSeconds, maxExperiments, seed, sandboxMode: options.sandboxMode,
+            gate: options.repeats === undefined ? {} : { repeats: options.repeats },
+          });
+          const lab = { ...environment, researcher: await environment.researcherFor(researcher, seed) };
+          const result = await research(lab, { options: runOptions, generations: 1 });
           const summary = result.runs.at(-1);
           if (summary) {
             const normalisation = normaliseScore(task.file, summary.bestScore, summary.baselineScore, entry.referenceSpeedup);

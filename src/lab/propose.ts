@@ -1,0 +1,120 @@
+/**
+ * One proposal: the lab shows the researcher the task, the history and read access to workspaces and logs, then
+ * checks what comes back (a researcher is untrusted) and journals it as a candidate: `proposed` (or
+ * `awaiting-approval` under `--approval each`), or `failed` at once when the change does not apply.
+ * Is not: deciding when to propose (planner.ts) or running the candidate (loop.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
+import type { ExperimentSummary, WorkspaceAccess } from '../researcher/types.js';
+import { isEmptyChange } from '../task/change.js';
+import { ChangeError } from '../task/errors.js';
+import type { ExperimentId } from '../task/ids.js';
+import type { Task } from '../task/loader.js';
+import type { Outcome } from '../task/outcome.js';
+import { type Lineage, checkChange, materialiseWorkspace } from '../task/workspace.js';
+import { diffChange } from './diff.js';
+import { incumbentOf, lineageOf } from './lineage.js';
+import type { LabContext } from './context.js';
+import type { RunOptions } from './options.js';
+
+export interface ProposalContext {
+  elapsedSeconds: number;
+  budgetLeftSeconds: number | null;
+  signal: AbortSignal;
+  /** The lineage an experiment runs (the loop caches these: they never change). */
+  lineage(experiment: ExperimentRow): Lineage;
+}
+
+/** `proposed`: a candidate was journaled (perhaps failed at once); `exhausted`: the researcher has nothing left. */
+export async function proposeCandidate(
+  context: LabContext, run: RunRow, options: RunOptions, experiments: readonly ExperimentRow[], clock: ProposalContext,
+): Promise<'proposed' | 'exhausted' | 'aborted'> {
+  const { journal, task, researcher, stateDir } = context;
+  const incumbent = incumbentOf(experiments);
+  const summarise = (experiment: ExperimentRow): ExperimentSummary => ({
+    id: experiment.id,
+    parentId: experiment.parentId,
+    role: experiment.role,
+    description: experiment.description,
+    change: experiment.change,
+    assignment: clock.lineage(experiment).assignment,
+    outcome: experiment.state === 'finished' ? experiment.outcome : null,
+    accepted: experiment.accepted,
+  });
+  const candidates = experiments.filter((experiment) => experiment.role === 'candidate').length;
+  const transcript: number[] = [];
+  const proposal = await researcher.propose({
+    task: { name: task.file.name, instructions: task.instructions, metric: task.file.metric, space: task.file.space },
+    history: experiments.map(summarise),
+    incumbent: summarise(incumbent),
+    budget: {
+      fractionUsed: options.budgetSeconds ? Math.min(1, clock.elapsedSeconds / options.budgetSeconds) : 0,
+      experimentsLeft: options.maxExperiments === null ? null : options.maxExperiments - candidates,
+      secondsLeft: clock.budgetLeftSeconds,
+    },
+    seed: options.seed,
+    signal: clock.signal,
+    workspace: workspaceAccess(journal, task, stateDir),
+    record: (type, payload) => {
+      const id = journal.appendEvent(run.id, type, payload).id;
+      transcript.push(id);
+      return id;
+    },
+  });
+  if (clock.signal.aborted) return 'aborted';
+  if (!proposal) return 'exhausted';
+  const parent = journal.getExperiment(proposal.parentId as ExperimentId) ?? incumbent;
+  let invalidReason: string | null = null;
+  let diff = '';
+  try {
+    if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
+    const lineage = clock.lineage(parent);
+    checkChange(task, lineage.assignment, proposal.change);
+    diff = diffChange(task, lineage, proposal.change, join(stateDir, 'scratch'));
+  } catch (error) {
+    if (!(error instanceof ChangeError)) throw error;
+    invalidReason = `change did not apply: ${error.message}`;
+  }
+  const outcome: Outcome | null = invalidReason ? { status: 'failed', reason: invalidReason, metrics: {} } : null;
+  journal.createExperiment({
+    runId: run.id,
+    parentId: parent.id,
+    role: 'candidate',
+    description: proposal.description,
+    change: proposal.change,
+    diff,
+    state: outcome ? 'finished' : options.approval === 'each' ? 'awaiting-approval' : 'proposed',
+    outcome,
+    fidelity: 1,
+    accepted: false,
+    logPath: null,
+    artifactsPath: null,
+    metadata: transcript.length > 0 ? { transcript } : {},
+  });
+  return 'proposed';
+}
+
+/** Researchers that read code get private copies of workspaces (under scratch/) and the captured logs. */
+function workspaceAccess(journal: Journal, task: Task, stateDir: string): WorkspaceAccess {
+  const experimentOf = (id: ExperimentId): ExperimentRow => {
+    const experiment = journal.getExperiment(id);
+    if (!experiment) throw new ChangeError(`no experiment ${id}`);
+    return experiment;
+  };
+  return {
+    editable: task.file.workspace.editable,
+    configFile: task.file.run.configFile ?? null,
+    materialise: (id) => {
+      const dir = join(stateDir, 'scratch', 'researcher', id);
+      if (!existsSync(dir)) materialiseWorkspace(task, lineageOf(journal, task, experimentOf(id)), dir);
+      return dir;
+    },
+    readLog: (id, stream) => {
+      const logPath = experimentOf(id).logPath;
+      const path = logPath ? join(logPath, `${stream}.log`) : null;
+      return path && existsSync(path) ? readFileSync(path, 'utf8') : null;
+    },
+  };
+}

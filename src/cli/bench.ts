@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { formatBenchReport, jsonSafe, summariseResearchers } from '../suites/report.js';
-import { runSuite } from '../suites/run-suite.js';
+import { planSuite, runSuite } from '../suites/run-suite.js';
 import { loadSuite } from '../suites/suite.js';
 import { stateDir } from '../journal/paths.js';
 import { createBuiltinResearcher } from '../researcher/builtin.js';
@@ -66,6 +66,16 @@ export function register(program: Command): void {
         const only = flags.tasks?.split(',').map((name) => name.trim()).filter(Boolean);
         const unknown = only?.filter((name) => !suite.tasks.some((entry) => entry.task === name)) ?? [];
         if (unknown.length > 0) throw new UsageError(`--tasks: not in suite ${suite.file.name}: ${unknown.join(', ')}`);
+        const benchOptions = {
+          researchers,
+          seeds: parseNumber('seeds', flags.seeds, { min: 1, max: 100, integer: true }),
+          budgetSeconds: flags.budgetPerTask ? parseDurationSeconds('budget-per-task', flags.budgetPerTask) : undefined,
+          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { integer: true }) : undefined,
+          repeats: flags.repeats ? parseNumber('repeats', flags.repeats, { integer: true }) : undefined,
+          only,
+          sandboxMode,
+        };
+        planSuite(suite, benchOptions); // every run's options checked before anything is opened
         const journal = openLabJournal();
         const executor = await createExecutor('local', sandboxMode);
         const controller = new AbortController();
@@ -79,15 +89,7 @@ export function register(program: Command): void {
               researcherFor: async (name, seed) => (await composeResearcher(name, seed, journal)).researcher,
             },
             suite,
-            {
-              researchers,
-              seeds: parseNumber('seeds', flags.seeds, { min: 1, max: 100, integer: true }),
-              budgetSeconds: flags.budgetPerTask ? parseDurationSeconds('budget-per-task', flags.budgetPerTask) : undefined,
-              maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : undefined,
-              repeats: flags.repeats ? parseNumber('repeats', flags.repeats, { min: 2, max: 20, integer: true }) : undefined,
-              only,
-              sandboxMode,
-            },
+            benchOptions,
             (line) => process.stderr.write(`${line}\n`),
           );
           const summaries = summariseResearchers(result);

@@ -45,7 +45,7 @@ export async function proposeCandidate(
   });
   const candidates = experiments.filter((experiment) => experiment.role === 'candidate').length;
   const transcript: number[] = [];
-  const proposal = await researcher.propose({
+  const asked = researcher.propose({
     task: { name: task.file.name, instructions: task.instructions, metric: task.file.metric, space: task.file.space },
     history: experiments.map(summarise),
     incumbent: summarise(incumbent),
@@ -62,6 +62,11 @@ export async function proposeCandidate(
       transcript.push(id);
       return id;
     },
+  });
+  // A researcher stopped mid-proposal may reject with the signal's reason: that is the stop, not a failure.
+  const proposal = await asked.catch((error: unknown) => {
+    if (clock.signal.aborted) return null;
+    throw error;
   });
   if (clock.signal.aborted) return 'aborted';
   if (!proposal) return 'exhausted';

@@ -73,12 +73,20 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
   out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
-  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
+  const failed = summary.bestFailedRuns ? `, ${summary.bestFailedRuns} more failed` : '';
+  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}]${failed} — ${summary.bestDescription}`);
   const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}`);
+  const verdict = summary.accepted === 0 ? ' — nothing accepted' : '';
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}${verdict}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
     out(`over generation 0's baseline: ${summary.gainOverGeneration0.toFixed(2)}x`);
   }
+  if (summary.timeSpent) {
+    const { calibrating, screening, confirming, reverifying } = summary.timeSpent;
+    out(`time: calibrating ${formatSeconds(calibrating)}, screening ${formatSeconds(screening)}, confirming ${formatSeconds(confirming)}, re-verifying ${formatSeconds(reverifying)}`);
+  }
+  for (const demotion of summary.demoted ?? []) out(`demoted: ${demotion}`);
+  for (const note of summary.notes ?? []) out(`note: ${note}`);
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
 }

@@ -88,7 +88,12 @@ export interface ConfirmationInput {
   /** The candidate's workspace is the incumbent's: whatever its samples say, nothing changed. */
   sameConfiguration: boolean;
   incumbentId: string;
+  /** The gain the claim's screening had to show: pairs that show clearly less than this stop the claim early. */
+  screeningThreshold: number;
 }
+
+/** Futility: a claim stops when even the upper 90% bound of its paired gain falls short of what its screening showed. */
+const FUTILITY_QUANTILE = 1.2816;
 
 export interface ConfirmationDecision {
   verdict: 'accept' | 'reject' | 'continue';
@@ -114,6 +119,36 @@ export function decideConfirmation(input: ConfirmationInput): ConfirmationDecisi
   const numbers = `gain ${ratio.toFixed(3)}x [${spread.map((value) => value.toFixed(3)).join(', ')}] over ${pairs.length} pairs, p=${test.pValue.toPrecision(3)}`;
   if (test.pValue < atThisLook) return { verdict: 'accept', detail: `${numbers} < ${atThisLook.toPrecision(3)} (this claim's level ${input.level.toPrecision(3)} of the run's ${gate.alpha})`, record };
   if (pairs.length >= 3 && test.meanGain <= 0) return { verdict: 'reject', detail: `${numbers}: no gain in the paired runs`, record };
+  if (test.meanGain + FUTILITY_QUANTILE * test.standardError < input.screeningThreshold) {
+    return { verdict: 'reject', detail: `${numbers}: less than the ${scale.factor(input.screeningThreshold).toFixed(3)}x its screening run claimed`, record };
+  }
   if (pairs.length >= gate.maxPairs) return { verdict: 'reject', detail: `${numbers} >= ${atThisLook.toPrecision(3)} after the last look: not shown`, record };
   return { verdict: 'continue', detail: numbers, record };
+}
+
+/**
+ * The smallest gain factor a first claim is confirmed with 80% probability, for a run noise of `runVariance` (gain
+ * scale): its last look's level, normal approximation, all `maxPairs` pairs. What a report says a run could detect.
+ */
+export function smallestConfirmableGain(runVariance: number, gate: GateOptions): number {
+  const level = lookLevel(claimLevel(gate.alpha, 1, []), gate.maxPairs, gate.maxPairs);
+  const standardError = Math.sqrt((2 * runVariance) / gate.maxPairs);
+  return Math.exp(Math.log1p(gate.minRelativeGain) + (normalQuantile(1 - level) + normalQuantile(0.8)) * standardError);
+}
+
+/** The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9). */
+function normalQuantile(probability: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const low = 0.02425;
+  if (probability < low) {
+    const q = Math.sqrt(-2 * Math.log(probability));
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  }
+  if (probability > 1 - low) return -normalQuantile(1 - probability);
+  const q = probability - 0.5;
+  const r = q * q;
+  return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
 }

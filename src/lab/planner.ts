@@ -153,6 +153,7 @@ function confirm(input: PlanInput, claim: ExperimentRow, claims: readonly Experi
   const { scale, noise } = noiseOf(input);
   const decision = decideConfirmation({
     direction: input.task.direction, gate: options.gate, level, incumbentId: incumbent.id, scale, noise,
+    screeningThreshold: claim.metadata.screening?.threshold ?? 0,
     pairs: progress.complete.map((pair) => ({ incumbent: scoreOf(pair.reference), claim: scoreOf(pair.subject) })),
     sameConfiguration: input.sameConfiguration(incumbent, claim),
   });

@@ -34,6 +34,7 @@ interface ResearchFlags {
   executor: string;
   sharedDir?: string;
   quick?: boolean;
+  fresh?: boolean;
   json?: boolean;
   model?: string;
   baseUrl?: string;
@@ -114,6 +115,7 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option(...SANDBOX_FLAG)
+    .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -136,7 +138,7 @@ export function register(program: Command): void {
         const fresh = resume ? undefined : parseRunOptions({
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
           researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
-          seed: number('seed', flags.seed, true), sandboxMode,
+          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true,
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         });
         const journal = openLabJournal();

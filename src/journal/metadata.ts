@@ -64,6 +64,8 @@ export const ExperimentMetadata = z.looseObject({
   pair: z.looseObject({ forId: z.string(), purpose: z.enum(['confirm', 'verify']), index: z.number().int().nonnegative(), side: z.enum(['reference', 'subject']) }).optional(),
   /** The machine was busy with other work during this run: not counted (the run is made again). */
   contended: z.boolean().optional(),
+  /** A candidate the lab proposed itself: the best configuration an earlier run on this task version reached. */
+  seededFrom: z.string().optional(),
   /** An accepted candidate whose re-verification showed it no better than what it replaced: no longer the incumbent. */
   demoted: z.looseObject({ at: Timestamp, reason: z.string() }).optional(),
 });

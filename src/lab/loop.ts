@@ -15,6 +15,7 @@ import { incumbentOf, lineageOf, mean, samplesOf, subjectOf } from './lineage.js
 import { type RunOptions, optionsOf } from './options.js';
 import { type PlanInput, type Step, budgetLeftSeconds, capSeconds, planStep } from './planner.js';
 import { calibrationRecords, decisionRecord, demotionRecord, finishedRecord, rerunRow } from './step-records.js';
+import { type PriorKnowledge, priorKnowledge, taskKey } from './prior.js';
 import { proposeCandidate } from './propose.js';
 import { storedSummaryOf, summariseRun, type RunSummary } from './summary.js';
 
@@ -191,6 +192,21 @@ export class ResearchLoop {
     return this.context.journal.createExperiment(rerunRow(this.run.id, step, this.experiments));
   }
 
+  private priorCache: PriorKnowledge | null | undefined;
+
+  /** What earlier runs on this task version know, read once per session (null with --fresh). */
+  private prior(): PriorKnowledge | null {
+    if (this.priorCache === undefined) {
+      const { journal, task } = this.context;
+      this.priorCache = this.options.usePrior ? priorKnowledge(journal, task, taskKey(task), this.run) : null;
+      if (this.priorCache && this.priorCache.runs > 0) {
+        const best = this.priorCache.best ? `; trying first its best configuration (${this.priorCache.best.gain.toFixed(2)}x there)` : '';
+        this.context.observe({ type: 'note', message: `starting from ${this.priorCache.runs} earlier run(s) of this task version: ${this.priorCache.history.length} observations${best} (--fresh to start from nothing)` });
+      }
+    }
+    return this.priorCache;
+  }
+
   private async propose(signal: AbortSignal): Promise<void> {
     const { journal } = this.context;
     const experiments = this.experiments;
@@ -199,6 +215,7 @@ export class ResearchLoop {
       budgetLeftSeconds: budgetLeftSeconds(this.options, this.elapsedSeconds()),
       signal,
       lineage: (experiment) => this.lineageEntry(experiment).lineage,
+      prior: this.prior(),
     });
     if (result === 'exhausted') {
       // The researcher has nothing left: the run's experiment budget ends where it stands.

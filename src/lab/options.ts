@@ -56,6 +56,8 @@ export const RunOptions = z.object({
    * not counted and is made again (null: never). Measured by the harness (metrics.contention).
    */
   contentionLimit: z.number().min(0).max(1).nullable().default(0.25),
+  /** Start from what the journal knows about this task version (earlier runs' observations, their best configuration); `--fresh` turns it off. */
+  usePrior: z.boolean().default(true),
   /** Generation runs: the experiment whose configuration is this run's baseline. */
   baseExperimentId: ExperimentId.nullable().default(null),
   /**

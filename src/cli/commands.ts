@@ -11,6 +11,7 @@ import { register as task } from './task.js';
 import { register as evaluate } from './eval.js';
 import { register as horizon } from './horizon.js';
 import { register as mcp } from './mcp.js';
+import { register as notes } from './notes.js';
 import { register as research } from './research.js';
 import { register as sample } from './sample.js';
 import { register as train } from './train.js';
@@ -20,7 +21,7 @@ import { register as worker } from './worker.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, task, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, ui, bench, mcp];
+const commands: Register[] = [research, task, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, ui, bench, mcp, notes];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -42,6 +42,8 @@ export function openLabJournal(): Journal {
 /** What a run stores of the llm researcher's settings (never keys). */
 const LlmRunSettings = z.object({
   model: z.string().min(1),
+  /** With several `--model`s: all of them (the first is `model`); a bandit picks one per proposal. */
+  models: z.array(z.string().min(1)).min(2).optional(),
   baseUrl: z.string().optional(),
   maxTokens: z.number().int().positive().nullable().optional(),
   maxDollars: z.number().nonnegative().nullable().optional(),
@@ -52,7 +54,8 @@ const LlmRunSettings = z.object({
 
 /** The llm researcher's flags, as given (strings), before parsing. */
 export interface LlmFlags {
-  model?: string;
+  /** One model, or several (`--model a --model b`). */
+  model?: string | string[];
   baseUrl?: string;
   maxTokens?: string;
   maxDollars?: string;
@@ -74,15 +77,17 @@ export interface ComposedResearcher {
  */
 export async function composeResearcher(name: string, seed: number, journal: Journal, flags: LlmFlags = {}, resumed?: RunRow): Promise<ComposedResearcher> {
   if (name !== 'llm') return { researcher: createBuiltinResearcher(name, { seed }) };
-  const { createLlmResearcher } = await import('../researcher/llm/create.js');
+  const { createModelResearcher } = await import('../researcher/llm/create.js');
   const { ModelSpecError } = await import('../researcher/llm/models.js');
   const { usageOf } = await import('../researcher/llm/budget.js');
   const { optionsOf } = await import('../lab/options.js');
   const stored = (resumed ? optionsOf(resumed).researcherSettings : undefined) ?? {};
   const spent = resumed ? usageOf(runChain(journal, resumed).flatMap((run) => journal.listEvents(run.id).filter((event) => event.type === 'llm.call').map((event) => event.payload))) : undefined;
   const price = (flag: string, value?: string) => (value === undefined ? undefined : parseNumber(flag, value, { min: 0 }));
+  const models = typeof flags.model === 'string' ? [flags.model] : flags.model ?? [];
   const given = {
-    model: flags.model,
+    model: models[0],
+    models: models.length > 1 ? [...new Set(models)] : undefined,
     baseUrl: flags.baseUrl,
     maxTokens: flags.maxTokens ? parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true }) + (spent ? spent.inputTokens + spent.outputTokens : 0) : undefined,
     maxDollars: flags.maxDollars ? parseNumber('max-dollars', flags.maxDollars, { min: 0 }) + (spent?.dollars ?? 0) : undefined,
@@ -95,7 +100,7 @@ export async function composeResearcher(name: string, seed: number, journal: Jou
   const settings = LlmRunSettings.safeParse(merged);
   if (!settings.success) throw new UsageError(`the llm researcher's settings: ${describeZodError(settings.error)}`);
   try {
-    return { researcher: createLlmResearcher({ ...settings.data, alreadySpent: spent }), settings: settings.data };
+    return { researcher: createModelResearcher({ ...settings.data, alreadySpent: spent }), settings: settings.data };
   } catch (error) {
     if (error instanceof ModelSpecError) throw new UsageError(error.message);
     throw error;

@@ -7,14 +7,19 @@
 import type { Command } from 'commander';
 import { stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
-import { DEFAULT_GATE, parseRunOptions } from '../lab/options.js';
+import { DEFAULT_GATE, ProbeOptions, parseRunOptions } from '../lab/options.js';
 import { research } from '../lab/start.js';
 import type { RunId } from '../task/ids.js';
 import { loadTask } from '../task/loader.js';
 import { action, parseDurationSeconds, parseNumber } from './common.js';
 import { SANDBOX_FLAG, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 
-interface McpFlags { task: string; budget?: string; maxExperiments?: string; repeats: string; seed: string; sandbox: string }
+const DEFAULT_PROBES = ProbeOptions.parse({});
+
+interface McpFlags {
+  task: string; budget?: string; maxExperiments?: string; repeats: string; seed: string; sandbox: string;
+  approval: string; parallel: string; probes: string; probeSeconds: string; fresh?: boolean;
+}
 
 export function register(program: Command): void {
   program
@@ -25,6 +30,11 @@ export function register(program: Command): void {
     .option('--max-experiments <n>', 'candidates the client may run')
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--seed <n>', 'seed of the harness', '1')
+    .option('--approval <policy>', 'auto | each (every candidate waits for a human) | promote (a new incumbent waits)', 'auto')
+    .option('--parallel <n>', 'experiments in flight at once (the client may submit while others run)', '1')
+    .option('--probes <n>', 'probes (short sandboxed trials) the client may make per proposal', String(DEFAULT_PROBES.perProposal))
+    .option('--probe-seconds <s>', 'wall-clock cap of one probe', String(DEFAULT_PROBES.capSeconds))
+    .option('--fresh', 'ignore what earlier runs on this task version learnt')
     .option(...SANDBOX_FLAG)
     .action(
       action(async (flags: McpFlags) => {
@@ -36,6 +46,10 @@ export function register(program: Command): void {
           seed: parseNumber('seed', flags.seed, { integer: true }),
           gate: { repeats: parseNumber('repeats', flags.repeats, { integer: true }) },
           sandboxMode: parseSandboxMode(flags.sandbox),
+          approval: flags.approval as never,
+          parallel: parseNumber('parallel', flags.parallel, { integer: true }),
+          probes: { perProposal: parseNumber('probes', flags.probes, { integer: true, min: 0 }), capSeconds: parseNumber('probe-seconds', flags.probeSeconds, { min: 1 }) },
+          usePrior: flags.fresh !== true,
         });
         const task = loadTask(options.task);
         const journal = openLabJournal();
@@ -48,7 +62,7 @@ export function register(program: Command): void {
         const listeners = new Set<(event: LabEvent) => void>();
         let runId: RunId | null = null;
         const server = createLabServer({
-          journal, task, researcher, version: '0.1.0',
+          journal, task, researcher, options, version: '0.1.0',
           runId: () => runId,
           subscribe: (listener) => {
             listeners.add(listener);

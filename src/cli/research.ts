@@ -25,6 +25,8 @@ interface ResearchFlags {
   maxCpu?: string;
   approval: string;
   parallel: string;
+  probes: string;
+  probeSeconds: string;
   seed: string;
   generations: string;
   repeats: string;
@@ -36,7 +38,7 @@ interface ResearchFlags {
   quick?: boolean;
   fresh?: boolean;
   json?: boolean;
-  model?: string;
+  model?: string[];
   baseUrl?: string;
   maxTokens?: string;
   maxDollars?: string;
@@ -92,13 +94,16 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`report: ${reportPath}`);
 }
 
+/** Commander's way to take a flag more than once: each value is added to the list. */
+export const collectValues = (value: string, previous: string[]): string[] => [...previous, value];
+
 export function register(program: Command): void {
   program
     .command('research')
     .description('run the research loop: a researcher proposes, the lab runs, gates and records')
     .option('--task <name|dir>', 'built-in task name or task folder', 'lm-speedrun')
     .option('--researcher <name>', 'search | search:evolution | replay:FILE | llm', 'search')
-    .option('--model <provider:model>', 'with --researcher llm: openai:MODEL, anthropic:MODEL, ollama:MODEL, llamacpp:, lmstudio:, vllm:, openrouter:, compatible:')
+    .option('--model <provider:model>', 'with --researcher llm: openai:MODEL, anthropic:MODEL, ollama:MODEL, llamacpp:, lmstudio:, vllm:, openrouter:, compatible:; give it again for several models (a bandit picks one per proposal)', collectValues, [])
     .option('--base-url <url>', 'with --researcher llm: the server of an OpenAI-compatible or proxied provider')
     .option('--max-tokens <n>', 'with --researcher llm: stop proposing after this many model tokens')
     .option('--max-dollars <d>', 'with --researcher llm: stop proposing after this much model spend')
@@ -109,7 +114,9 @@ export function register(program: Command): void {
     .option('--max-experiments <n>', 'candidates per generation')
     .option('--max-cpu <duration>', 'CPU time of all sandboxed runs together, e.g. 2h')
     .option('--approval <policy>', 'auto | each (every candidate waits for a human) | promote (a new incumbent waits)', 'auto')
-    .option('--parallel <n>', 'experiments at once', '1')
+    .option('--parallel <n>', 'experiments at once (proposals are made while others run)', '1')
+    .option('--probes <n>', 'probes (short sandboxed trials) a researcher may make per proposal', '3')
+    .option('--probe-seconds <s>', 'wall-clock cap of one probe', '20')
     .option('--seed <n>', 'seed of the researcher and the harness', '1')
     .option('--generations <n>', 'adopt each run\'s best as the next run\'s baseline, this many times', '1')
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
@@ -139,6 +146,7 @@ export function register(program: Command): void {
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
           researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
           seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true,
+          probes: { perProposal: parseNumber('probes', flags.probes, { integer: true, min: 0 }), capSeconds: parseNumber('probe-seconds', flags.probeSeconds, { min: 1 }) },
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         });
         const journal = openLabJournal();

@@ -66,6 +66,12 @@ export const ExperimentMetadata = z.looseObject({
   contended: z.boolean().optional(),
   /** A candidate the lab proposed itself: the best configuration an earlier run on this task version reached. */
   seededFrom: z.string().optional(),
+  /** The normalised fingerprint of the workspace this candidate runs (src/lab/fingerprint.ts): equal ones are one idea. */
+  fingerprint: z.string().optional(),
+  /** Where the proposal came from, as its researcher stated it: the model, the strategy, the parents, a token. */
+  origin: z.looseObject({ model: z.string().optional(), strategy: z.string().optional(), parents: z.array(z.string()).optional(), token: z.string().optional() }).optional(),
+  /** A candidate the lab refused without running it: it repeats `of`, an experiment already tried. */
+  duplicateOf: z.string().optional(),
   /** An accepted candidate whose re-verification showed it no better than what it replaced: no longer the incumbent. */
   demoted: z.looseObject({ at: Timestamp, reason: z.string() }).optional(),
 });

@@ -16,7 +16,9 @@ import { type RunOptions, optionsOf } from './options.js';
 import { type PlanInput, type Step, budgetLeftSeconds, capSeconds, planStep } from './planner.js';
 import { calibrationRecords, decisionRecord, demotionRecord, finishedRecord, rerunRow } from './step-records.js';
 import { type PriorKnowledge, priorKnowledge, taskKey } from './prior.js';
+import { probeCpuSeconds } from './probes.js';
 import { proposeCandidate } from './propose.js';
+import { workspaceFingerprint } from './fingerprint.js';
 import { storedSummaryOf, summariseRun, type RunSummary } from './summary.js';
 
 const APPROVAL_POLL_MS = 1000;
@@ -41,6 +43,12 @@ export class ResearchLoop {
   private sessionStartMs = Date.now();
   private options: RunOptions;
   private readonly lineages = new Map<ExperimentId, { lineage: Lineage; text: string }>();
+  private readonly fingerprints = new Map<ExperimentId, string>();
+  /** The researcher's proposal under way, if any: it runs beside the experiments in flight. */
+  private proposing: { done: Promise<void>; controller: AbortController } | null = null;
+  private probeCpu = 0;
+  /** A proposal that failed for good (not an expected outcome): the loop rethrows it, as if it had proposed inline. */
+  private proposalFailure: { error: unknown } | null = null;
 
   constructor(private readonly context: LabContext, private run: RunRow) {
     this.options = optionsOf(run);
@@ -80,12 +88,19 @@ export class ResearchLoop {
     });
     let stopReason = 'finished';
     let idleSince: number | null = null;
+    this.probeCpu = probeCpuSeconds(journal, this.run);
     try {
       while (!signal.aborted) {
+        if (this.proposalFailure) throw this.proposalFailure.error;
         const step = planStep(this.planInput(signal.aborted));
         if (step.kind !== 'idle') idleSince = null;
         if (step.kind === 'stop') {
           if (this.inflight.size === 0) {
+            // A researcher still thinking when the budget ends is stopped: its proposal would never run.
+            if (this.proposing) {
+              this.proposing.controller.abort(new Error(step.reason));
+              await this.proposing.done;
+            }
             stopReason = step.reason;
             break;
           }
@@ -98,7 +113,7 @@ export class ResearchLoop {
           this.record(step);
           continue;
         } else if (step.kind === 'propose') {
-          await this.propose(signal);
+          this.startProposal(signal);
           continue;
         } else if (step.kind === 'idle' && this.inflight.size === 0) {
           if (idleSince === null) {
@@ -107,12 +122,13 @@ export class ResearchLoop {
           }
           await sleep(APPROVAL_POLL_MS, signal);
           continue;
-        } else if (this.inflight.size === 0) {
+        } else if (this.inflight.size === 0 && !this.proposing) {
           throw new Error('the planner is waiting with nothing in flight');
         }
-        await Promise.race(this.inflight.values());
+        await Promise.race([...this.inflight.values(), ...(this.proposing ? [this.proposing.done] : [])]);
       }
-      await Promise.allSettled(this.inflight.values());
+      await Promise.allSettled([...this.inflight.values(), ...(this.proposing ? [this.proposing.done] : [])]);
+      if (this.proposalFailure) throw this.proposalFailure.error;
     } finally {
       clearInterval(stopWatch);
       external.removeEventListener('abort', onExternal);
@@ -134,6 +150,8 @@ export class ResearchLoop {
     return {
       experiments: this.experiments,
       inflight: new Set(this.inflight.keys()),
+      proposing: this.proposing ? 1 : 0,
+      probeCpuSeconds: this.probeCpu,
       options: this.options,
       task: { direction: task.file.metric.direction, metricSource: task.file.metric.source, wallSecondsLimit: task.file.run.limits.wallSeconds },
       elapsedSeconds: this.elapsedSeconds(),
@@ -152,6 +170,15 @@ export class ResearchLoop {
       this.lineages.set(experiment.id, entry);
     }
     return entry;
+  }
+
+  /** The fingerprint of the workspace an experiment runs: journaled with candidates, computed (once) for the rest. */
+  private fingerprintOf(experiment: ExperimentRow): string {
+    const known = experiment.metadata.fingerprint ?? this.fingerprints.get(experiment.id);
+    if (known) return known;
+    const computed = workspaceFingerprint(this.context.task, this.lineageEntry(experiment).lineage, this.context.stateDir);
+    this.fingerprints.set(experiment.id, computed);
+    return computed;
   }
 
   /** Journals a decision the planner made: the gate's verdict on a claim, a demotion, or a calibration check's. */
@@ -207,6 +234,26 @@ export class ResearchLoop {
     return this.priorCache;
   }
 
+  /**
+   * Asks the researcher for a candidate without blocking the loop: experiments in flight finish and are recorded,
+   * claims are confirmed, while it thinks. Its own signal stops it when the run stops or its budget ends. A failure
+   * (the model's server down for good) ends the run, as before.
+   */
+  private startProposal(signal: AbortSignal): void {
+    const controller = new AbortController();
+    const onStop = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', onStop, { once: true });
+    const done = this.propose(controller.signal)
+      .catch((error: unknown) => {
+        this.proposalFailure = { error };
+      })
+      .finally(() => {
+        signal.removeEventListener('abort', onStop);
+        this.proposing = null;
+      });
+    this.proposing = { controller, done };
+  }
+
   private async propose(signal: AbortSignal): Promise<void> {
     const { journal } = this.context;
     const experiments = this.experiments;
@@ -216,6 +263,10 @@ export class ResearchLoop {
       signal,
       lineage: (experiment) => this.lineageEntry(experiment).lineage,
       prior: this.prior(),
+      fingerprint: (experiment) => this.fingerprintOf(experiment),
+      onProbeCpuSeconds: (seconds) => {
+        this.probeCpu += seconds;
+      },
     });
     if (result === 'exhausted') {
       // The researcher has nothing left: the run's experiment budget ends where it stands.

@@ -31,6 +31,15 @@ export type GateOptions = z.infer<typeof GateOptions>;
 
 export const DEFAULT_GATE: GateOptions = GateOptions.parse({});
 
+/** Probes: short sandboxed trials a researcher may make of a change before proposing it (src/lab/probes.ts). */
+export const ProbeOptions = z.object({
+  /** Probes per proposal (0 turns them off). */
+  perProposal: z.number().int().min(0).max(50).default(3),
+  /** Wall-clock seconds one probe's run may take (a type check gets at least 60). */
+  capSeconds: z.number().min(1).max(600).default(20),
+}).strict();
+export type ProbeOptions = z.infer<typeof ProbeOptions>;
+
 export const ApprovalPolicy = z.enum(['auto', 'each', 'promote']);
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicy>;
 
@@ -50,6 +59,7 @@ export const RunOptions = z.object({
   parallel: z.number().int().min(1).max(64).default(1),
   seed: z.number().int().min(0).default(1),
   gate: GateOptions.prefault({}),
+  probes: ProbeOptions.prefault({}),
   sandboxMode: SandboxMode.default('auto'),
   /**
    * A run during which other work took more than this fraction of the cores the run was given is contended: it is

@@ -25,6 +25,13 @@ export interface PlanInput {
   experiments: readonly ExperimentRow[];
   /** Experiments being run right now by this process. */
   inflight: ReadonlySet<ExperimentId>;
+  /**
+   * Proposals the researcher is working on right now (0 or 1): one takes a slot of `parallel` like an experiment,
+   * so the run goes on confirming claims and running what is in flight while a researcher thinks.
+   */
+  proposing?: number;
+  /** CPU-seconds the run's probes used (probes.ts): they count against the CPU budget, never as samples. */
+  probeCpuSeconds?: number;
   options: RunOptions;
   task: TaskFacts;
   /** Seconds of the budget spent so far (all sessions of the run). */
@@ -115,7 +122,7 @@ export function planStep(input: PlanInput): Step {
     kind: 'idle', reason: `${reason}; ${nominated.map((experiment) => `#${experiment.seq} ${experiment.id}`).join(', ')} awaiting approval to become the incumbent (successor approve EXP | reject EXP --why TEXT)`,
   });
   if (budgetLeft !== null && budgetLeft <= 0) return stop('time budget spent');
-  const cpuSeconds = cpuSecondsSpent(experiments);
+  const cpuSeconds = cpuSecondsSpent(experiments) + (input.probeCpuSeconds ?? 0);
   if (options.maxCpuSeconds !== null && cpuSeconds >= options.maxCpuSeconds) {
     return stop(`CPU budget spent (${Math.round(cpuSeconds)} of ${options.maxCpuSeconds} CPU-seconds)`);
   }
@@ -129,7 +136,7 @@ export function planStep(input: PlanInput): Step {
     return awaiting.length > 0 ? waitForHuman() : stop(`experiment budget spent (${options.maxExperiments})`);
   }
   if (budgetLeft !== null && budgetLeft < capSeconds(input, incumbent, 'candidate') * 0.5) return stop('time budget too small for another candidate');
-  if (inflight.size >= options.parallel) return { kind: 'wait' };
+  if (inflight.size + (input.proposing ?? 0) >= options.parallel) return { kind: 'wait' };
   if (awaiting.length > 0) return waitForHuman();
   // A candidate whose first run is back may become a claim; wait for it before proposing past it.
   return input.stopping ? { kind: 'wait' } : { kind: 'propose' };

@@ -1,24 +1,28 @@
 /**
- * One proposal: the lab shows the researcher the task, the history and read access to workspaces and logs, then
- * checks what comes back (a researcher is untrusted) and journals it as a candidate: `proposed` (or
- * `awaiting-approval` under `--approval each`), or `failed` at once when the change does not apply.
- * Is not: deciding when to propose (planner.ts) or running the candidate (loop.ts).
+ * One proposal: the lab shows the researcher the task, the history (with the gate's evidence), the task's notebook,
+ * read access to workspaces, logs and diffs, and probes; then checks what comes back (a researcher is untrusted) and
+ * journals it as a candidate: `proposed` (or `awaiting-approval` under `--approval each`), or `failed` at once when
+ * the change does not apply or repeats one already tried (the same workspace, by fingerprint.ts) — so it holds for
+ * every researcher, and a repeat never costs a run.
+ * Is not: deciding when to propose (planner.ts), running the candidate (loop.ts), or running probes (probes.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
-import type { ExperimentSummary, Proposal, WorkspaceAccess } from '../researcher/types.js';
+import type { ExperimentSummary, GateEvidence, Proposal, WorkspaceAccess } from '../researcher/types.js';
 import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
-import type { Outcome } from '../task/outcome.js';
+import { type Outcome, isScored } from '../task/outcome.js';
 import { type Lineage, checkChange, materialiseWorkspace } from '../task/workspace.js';
-import { diffChange } from './diff.js';
+import { childLineage, compareLineages } from './diff.js';
 import { incumbentOf, lineageOf } from './lineage.js';
 import type { LabContext } from './context.js';
+import { DEFAULT_NOTEBOOK_LIMITS, appendNote, readNotebook } from './notebook.js';
 import type { RunOptions } from './options.js';
 import type { PriorKnowledge } from './prior.js';
+import { runProbe } from './probes.js';
 
 export interface ProposalContext {
   elapsedSeconds: number;
@@ -28,6 +32,10 @@ export interface ProposalContext {
   lineage(experiment: ExperimentRow): Lineage;
   /** What earlier runs on this task version know (null with --fresh, or before the baseline is measured). */
   prior: PriorKnowledge | null;
+  /** The fingerprint of the workspace an experiment runs (fingerprint.ts; the loop caches these too). */
+  fingerprint(experiment: ExperimentRow): string;
+  /** Told of each probe's CPU-seconds, which count against the run's CPU budget. */
+  onProbeCpuSeconds(seconds: number): void;
 }
 
 /** `proposed`: a candidate was journaled (perhaps failed at once); `exhausted`: the researcher has nothing left. */
@@ -38,21 +46,14 @@ export async function proposeCandidate(
   const incumbent = incumbentOf(experiments);
   const seeded = seedFromPrior(clock.prior, incumbent, experiments, clock.lineage);
   if (seeded) {
-    journalCandidate(context, run, options, incumbent, seeded, clock.lineage, []);
+    journalCandidate(context, run, options, incumbent, seeded, clock, []);
     return 'proposed';
   }
-  const summarise = (experiment: ExperimentRow): ExperimentSummary => ({
-    id: experiment.id,
-    parentId: experiment.parentId,
-    role: experiment.role,
-    description: experiment.description,
-    change: experiment.change,
-    assignment: clock.lineage(experiment).assignment,
-    outcome: experiment.state === 'finished' ? experiment.outcome : null,
-    accepted: experiment.accepted,
-  });
+  const summarise = (experiment: ExperimentRow): ExperimentSummary => summaryOf(experiment, clock.lineage(experiment));
   const candidates = experiments.filter((experiment) => experiment.role === 'candidate').length;
   const transcript: number[] = [];
+  const probeSession = { run, options, signal: clock.signal, lineage: clock.lineage, used: 0, onCpuSeconds: clock.onProbeCpuSeconds };
+  const entries = readNotebook(journal, task.file.name, DEFAULT_NOTEBOOK_LIMITS);
   const asked = researcher.propose({
     task: { name: task.file.name, instructions: task.instructions, metric: task.file.metric, space: task.file.space },
     history: experiments.map(summarise),
@@ -71,6 +72,12 @@ export async function proposeCandidate(
       transcript.push(id);
       return id;
     },
+    notebook: {
+      entries,
+      write: (text, experimentId) => appendNote(journal, run, researcher.name, text, experimentId),
+    },
+    probe: (request) => runProbe(context, probeSession, request),
+    checkProposal: (proposal) => refusalOf(context, run, proposal, clock),
   });
   // A researcher stopped mid-proposal may reject with the signal's reason: that is the stop, not a failure.
   const proposal = await asked.catch((error: unknown) => {
@@ -80,8 +87,68 @@ export async function proposeCandidate(
   if (clock.signal.aborted) return 'aborted';
   if (!proposal) return 'exhausted';
   const parent = journal.getExperiment(proposal.parentId as ExperimentId) ?? incumbent;
-  journalCandidate(context, run, options, parent, proposal, clock.lineage, transcript);
+  journalCandidate(context, run, options, parent, proposal, clock, transcript);
   return 'proposed';
+}
+
+/** An experiment as a researcher sees it: its knob values, its outcome once finished, the gate's evidence, its origin. */
+export function summaryOf(experiment: ExperimentRow, lineage: Lineage): ExperimentSummary {
+  const gate = experiment.metadata.gate;
+  const evidence: GateEvidence | undefined = gate ? {
+    accepted: gate.accepted, detail: gate.detail,
+    ...(gate.pValue !== undefined ? { pValue: gate.pValue } : {}), ...(gate.ratio !== undefined ? { ratio: gate.ratio } : {}),
+    ...(gate.ratioCi95 ? { ratioCi95: gate.ratioCi95 } : {}), ...(gate.level !== undefined ? { level: gate.level } : {}),
+    ...(gate.pairs !== undefined ? { pairs: gate.pairs } : {}),
+  } : undefined;
+  const origin = experiment.metadata.origin;
+  return {
+    id: experiment.id,
+    parentId: experiment.parentId,
+    role: experiment.role,
+    description: experiment.description,
+    change: experiment.change,
+    assignment: lineage.assignment,
+    outcome: experiment.state === 'finished' ? experiment.outcome : null,
+    accepted: experiment.accepted,
+    ...(evidence ? { evidence } : {}),
+    ...(origin ? { origin: { ...origin } } : {}),
+  };
+}
+
+/** What the lab knows of a proposal before running it: its diff, its fingerprint, and the experiment it repeats. */
+interface Screened { diff: string; fingerprint: string | null; duplicateOf: ExperimentRow | null; invalidReason: string | null }
+
+function screen(context: LabContext, parent: ExperimentRow, proposal: Proposal, experiments: readonly ExperimentRow[], clock: ProposalContext): Screened {
+  const { task, stateDir } = context;
+  try {
+    if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
+    const parentLineage = clock.lineage(parent);
+    checkChange(task, parentLineage.assignment, proposal.change);
+    const compared = compareLineages(task, parentLineage, childLineage(parentLineage, proposal.change), join(stateDir, 'scratch'));
+    // Tried: every candidate of the run (pending ones too) and the baseline; the parent itself (an effectively empty change).
+    const tried = experiments.filter((experiment) => experiment.role === 'candidate' || experiment.role === 'baseline');
+    const duplicateOf = compared.after === compared.before && !tried.includes(parent) ? parent
+      : tried.find((experiment) => (experiment.role === 'candidate' ? experiment.metadata.fingerprint : clock.fingerprint(experiment)) === compared.after) ?? null;
+    return { diff: compared.diff, fingerprint: compared.after, duplicateOf, invalidReason: null };
+  } catch (error) {
+    if (!(error instanceof ChangeError)) throw error;
+    return { diff: '', fingerprint: null, duplicateOf: null, invalidReason: `change did not apply: ${error.message}` };
+  }
+}
+
+/** One line about a repeated proposal: which experiment it repeats and how that one ended. */
+function duplicateReason(original: ExperimentRow): string {
+  const outcome = original.outcome;
+  const ended = original.state !== 'finished' || !outcome ? original.state : isScored(outcome) ? `${outcome.status}, score ${Number(outcome.score.toPrecision(5))}` : `${outcome.status}: ${outcome.reason.slice(0, 120)}`;
+  return `refused before running: the same workspace as #${original.seq} ${original.id} ("${original.description.slice(0, 80)}", ${ended}${original.accepted ? ', accepted' : ''}); propose something not yet tried`;
+}
+
+/** For researchers that ask first: why the lab would refuse this proposal without running it, or null. */
+function refusalOf(context: LabContext, run: RunRow, proposal: Proposal, clock: ProposalContext): string | null {
+  const parent = context.journal.getExperiment(proposal.parentId);
+  if (!parent || parent.runId !== run.id) return `no experiment ${proposal.parentId} in this run`;
+  const screened = screen(context, parent, proposal, context.journal.listExperiments(run.id), clock);
+  return screened.invalidReason ?? (screened.duplicateOf ? duplicateReason(screened.duplicateOf) : null);
 }
 
 /**
@@ -100,24 +167,19 @@ function seedFromPrior(
   return { parentId: incumbent.id, change: { knobs, edits: best.lineage.edits }, description: `best known configuration (run ${best.runId}, ${best.gain.toFixed(2)}x there): ${best.description}`, seededFrom: best.runId };
 }
 
-/** Checks a proposal (a researcher is untrusted) and journals it: proposed, awaiting approval, or failed at once. */
+/**
+ * Checks a proposal (a researcher is untrusted) and journals it: proposed, awaiting approval, or failed at once (the
+ * change does not apply, or it repeats an experiment already tried: refused before it costs a run).
+ */
 function journalCandidate(
   context: LabContext, run: RunRow, options: RunOptions, parent: ExperimentRow, proposal: Proposal & { seededFrom?: string },
-  lineage: (experiment: ExperimentRow) => Lineage, transcript: number[],
+  clock: ProposalContext, transcript: number[],
 ): void {
-  const { journal, task, stateDir } = context;
-  let invalidReason: string | null = null;
-  let diff = '';
-  try {
-    if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
-    const parentLineage = lineage(parent);
-    checkChange(task, parentLineage.assignment, proposal.change);
-    diff = diffChange(task, parentLineage, proposal.change, join(stateDir, 'scratch'));
-  } catch (error) {
-    if (!(error instanceof ChangeError)) throw error;
-    invalidReason = `change did not apply: ${error.message}`;
-  }
-  const outcome: Outcome | null = invalidReason ? { status: 'failed', reason: invalidReason, metrics: {} } : null;
+  const { journal } = context;
+  // Rows journaled while the researcher thought (other experiments in flight) count as tried too.
+  const { diff, fingerprint, duplicateOf, invalidReason } = screen(context, parent, proposal, journal.listExperiments(run.id), clock);
+  const reason = invalidReason ?? (duplicateOf ? duplicateReason(duplicateOf) : null);
+  const outcome: Outcome | null = reason ? { status: 'failed', reason, metrics: {} } : null;
   journal.createExperiment({
     runId: run.id,
     parentId: parent.id,
@@ -131,7 +193,11 @@ function journalCandidate(
     accepted: false,
     logPath: null,
     artifactsPath: null,
-    metadata: { ...(transcript.length > 0 ? { transcript } : {}), ...(proposal.seededFrom ? { seededFrom: proposal.seededFrom } : {}) },
+    metadata: {
+      ...(transcript.length > 0 ? { transcript } : {}), ...(proposal.seededFrom ? { seededFrom: proposal.seededFrom } : {}),
+      ...(fingerprint ? { fingerprint } : {}), ...(duplicateOf ? { duplicateOf: duplicateOf.id } : {}),
+      ...(proposal.origin ? { origin: { ...proposal.origin } } : {}),
+    },
   });
 }
 
@@ -154,6 +220,12 @@ function workspaceAccess(journal: Journal, task: Task, stateDir: string): Worksp
       const logPath = experimentOf(id).logPath;
       const path = logPath ? join(logPath, `${stream}.log`) : null;
       return path && existsSync(path) ? readFileSync(path, 'utf8') : null;
+    },
+    readDiff: (id) => {
+      const experiment = journal.getExperiment(id);
+      // Only experiments of this task: another task's files are none of this researcher's business.
+      const run = experiment ? journal.getRun(experiment.runId) : undefined;
+      return experiment && run?.task === task.file.name ? experiment.diff : null;
     },
   };
 }

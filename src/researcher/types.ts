@@ -29,6 +29,35 @@ export interface ExperimentSummary {
   /** Null while pending or running. */
   outcome: Outcome | null;
   accepted: boolean;
+  /** The gate's evidence when this experiment was a claim: its verdict and numbers. Absent otherwise. */
+  evidence?: GateEvidence;
+  /** Where the proposal came from (which model, which strategy, which parents); absent for the lab's own rows. */
+  origin?: ProposalOrigin;
+}
+
+/** What the gate found for one claim (src/journal/metadata.ts's GateRecord, as a researcher sees it). */
+export interface GateEvidence {
+  accepted: boolean;
+  detail: string;
+  pValue?: number;
+  /** The claim's score over the incumbent's (a ratio of means), with its 95% interval. */
+  ratio?: number;
+  ratioCi95?: [number, number];
+  /** The claim's share of the run's alpha, and the pairs it took. */
+  level?: number;
+  pairs?: number;
+}
+
+/** Facts about a proposal its researcher states, journaled with the candidate (metadata.origin). */
+export interface ProposalOrigin {
+  /** The model that wrote it (`provider:model`), for researchers that use several. */
+  model?: string;
+  /** How its parent was chosen: `improve`, `debug`, `draft`, `diverse`, `recent`, `crossover`, `code`, ... */
+  strategy?: string;
+  /** The experiments it was built from (two for a crossover). */
+  parents?: string[];
+  /** A token that lets the proposer find its journaled candidate (the MCP server's submissions). */
+  token?: string;
 }
 
 export interface MetricSpec { name: string; direction: 'minimize' | 'maximize'; unit?: string }
@@ -52,6 +81,60 @@ export interface ResearchContext {
   prior?: readonly ExperimentSummary[];
   /** Journals a researcher's own record (a model call's transcript); returns the event's id. */
   record?: (type: string, payload: Record<string, unknown>) => number;
+  /** What earlier episodes, runs and generations on this task wrote down (bounded), and a pen for this one. */
+  notebook?: Notebook;
+  /**
+   * A short, budgeted trial of a change in the sandbox before proposing it: a type check, a run capped at a few
+   * seconds, or a per-kernel profile. Journaled, counted against the run's budget, never evidence for the gate.
+   */
+  probe?: (request: ProbeRequest) => Promise<ProbeResult>;
+  /** Why the lab would refuse this proposal without running it (it repeats one already tried), or null. */
+  checkProposal?: (proposal: Proposal) => string | null;
+}
+
+export interface NotebookEntry {
+  id: number;
+  at: string;
+  runId: string;
+  /** Who wrote it: a researcher's name, a model, or a person. */
+  author: string;
+  text: string;
+  experimentId?: string;
+}
+
+/** The task's research notebook as one proposal sees it: the latest entries (bounded) and a way to add one. */
+export interface Notebook {
+  readonly entries: readonly NotebookEntry[];
+  /** Adds an entry (cut to a bounded length); returns it. */
+  write(text: string, experimentId?: ExperimentId): NotebookEntry;
+}
+
+/** `check`: the staged workspace type-checks (or parses); `run`: the task's command, capped; `profile`: a run with a per-kernel timer. */
+export type ProbeKind = 'check' | 'run' | 'profile';
+export const PROBE_KINDS: readonly ProbeKind[] = ['check', 'run', 'profile'];
+
+export interface ProbeRequest {
+  kind: ProbeKind;
+  parentId: ExperimentId;
+  change: Change;
+  /** Wall-clock seconds the trial may take (the lab caps it further). */
+  seconds?: number;
+}
+
+export interface ProbeResult {
+  kind: ProbeKind;
+  /** `refused`: not run (no probes left, or the change does not apply); otherwise the run's outcome status. */
+  status: Outcome['status'] | 'refused';
+  /** One line: what happened. */
+  summary: string;
+  wallSeconds: number | null;
+  /** The ends of the trial's output. */
+  stdout: string;
+  stderr: string;
+  /** For `profile`: the per-kernel time table, when the workspace has a kernel backend to time. */
+  profile: string | null;
+  /** Probes this proposal may still make. */
+  probesLeft: number;
 }
 
 /** What the lab lets a researcher see of experiments beyond their summaries. Read-only: edits go in a Proposal. */
@@ -63,6 +146,8 @@ export interface WorkspaceAccess {
   materialise(experimentId: ExperimentId): string;
   /** The run's captured output, or null when the experiment has no logs (never ran, or pending). */
   readLog(experimentId: ExperimentId, stream: 'stdout' | 'stderr'): string | null;
+  /** The experiment's diff against its parent (any run of this task), or null when the journal has none. */
+  readDiff(experimentId: ExperimentId): string | null;
 }
 
 export interface Proposal {
@@ -70,6 +155,7 @@ export interface Proposal {
   change: Change;
   /** A few words: "lr 1e-3→3e-3, batch 32→16". */
   description: string;
+  origin?: ProposalOrigin;
 }
 
 export interface Researcher {

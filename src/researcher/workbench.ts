@@ -152,6 +152,38 @@ export class Workbench {
     this.staged.set(path, next);
   }
 
+  /**
+   * Stages a whole change at once (a crossover's donor edits, say): each edit is applied to the staged files as
+   * the lab will apply it, the knobs are set. Throws ToolError, with nothing staged, when an edit does not apply.
+   */
+  stageChange(change: Change): string {
+    const staged = new Map(this.staged);
+    const current = (path: string) => (staged.has(path) ? staged.get(path) ?? null : readWorkspaceFile(this.parentDir, path));
+    for (const edit of change.edits) {
+      const relative = safePath(edit.path);
+      if (!this.editable(relative)) throw new ToolError(`'${relative}' is not editable in this task`);
+      const content = current(relative);
+      if (edit.kind === 'write') staged.set(relative, edit.content);
+      else if (content === null) throw new ToolError(`'${relative}' does not exist, so the ${edit.kind} of it does not apply`);
+      else if (edit.kind === 'delete') staged.set(relative, null);
+      else {
+        const first = content.indexOf(edit.search);
+        if (first < 0 || content.indexOf(edit.search, first + 1) >= 0) throw new ToolError(`an edit of '${relative}' does not apply here: its search text is ${first < 0 ? 'missing' : 'not unique'}`);
+        staged.set(relative, content.slice(0, first) + edit.replace + content.slice(first + edit.search.length));
+      }
+    }
+    try {
+      mergeAssignment(this.context.task.space, this.parent.assignment, { ...this.knobs, ...change.knobs });
+    } catch (error) {
+      if (error instanceof ChangeError) throw new ToolError(error.message);
+      throw error;
+    }
+    for (const [path, content] of staged) this.staged.set(path, content);
+    this.edits.push(...change.edits.map((edit) => ({ ...edit })));
+    Object.assign(this.knobs, change.knobs);
+    return `staged ${change.edits.length} edit(s) and ${Object.keys(change.knobs).length} knob setting(s); ${this.editCount} change(s) staged`;
+  }
+
   /** Undoes every staged edit. */
   reset(): void {
     this.staged.clear();
@@ -176,10 +208,20 @@ export class Workbench {
     return log.length > tailChars ? `[... ${log.length - tailChars} earlier characters cut]\n${log.slice(-tailChars)}` : log || `(${stream} is empty)`;
   }
 
-  experiment(id: string): ExperimentSummary {
-    const found = this.context.history.find((experiment) => experiment.id === id);
-    if (!found) throw new ToolError(`no experiment '${id}' in this run; get_history lists them`);
+  /** An experiment of this run, or (for reading) one an earlier run of this task made (the lab's prior). */
+  experiment(id: string, options: { earlierRuns?: boolean } = {}): ExperimentSummary {
+    const found = this.context.history.find((experiment) => experiment.id === id)
+      ?? (options.earlierRuns ? this.context.prior?.find((experiment) => experiment.id === id) : undefined);
+    if (!found) throw new ToolError(`no experiment '${id}' in this run${options.earlierRuns ? ' or earlier runs of this task' : ''}; get_history lists them`);
     return found;
+  }
+
+  /** An experiment's diff against its parent, cut to a bounded length. */
+  readDiff(id: string): string {
+    const experiment = this.experiment(id, { earlierRuns: true });
+    const diff = this.access.readDiff(experiment.id);
+    if (diff === null) return `(no diff recorded for ${id})`;
+    return diff === '' ? '(empty diff: knob changes only, see its change)' : cut(diff);
   }
 
   private current(path: string): string | null {

@@ -113,6 +113,7 @@ function syntheticWorkspace(history: readonly ExperimentSummary[]): WorkspaceAcc
       return dir;
     },
     readLog: () => null,
+    readDiff: () => null,
   };
 }
 

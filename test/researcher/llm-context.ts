@@ -43,6 +43,7 @@ export function sleepyContext(): { context: ResearchContext; cleanup: () => void
         return destination;
       },
       readLog: (_id, stream) => (stream === 'stdout' ? 'delay_ms: 1500\n' : ''),
+      readDiff: () => null,
     },
     record: (type, payload) => recorded.push({ type, payload }),
   };

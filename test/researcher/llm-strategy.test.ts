@@ -36,7 +36,7 @@ describe('chooseNode', () => {
     const history = [node(0, null, ok(10), 'baseline'), node(1, 0, crash)];
     expect(chooseNode(context(history))).toMatchObject({ mode: 'debug', parent: { id: id(1) }, failed: { id: id(1) } });
     const chain = [...history, node(2, 1, crash), node(3, 2, crash), node(4, 3, crash)];
-    expect(chooseNode(context(chain), { maxDebugDepth: 3, draftProbability: 0 }).mode).toBe('improve');
+    expect(chooseNode(context(chain), { maxDebugDepth: 3, draftProbability: 0, crossover: true }).mode).toBe('improve');
   });
 
   it('debugs a change that did not apply from its parent', () => {

@@ -56,8 +56,11 @@ export class UsageMeter {
   dollars = 0;
   calls = 0;
 
-  /** `already`: what earlier calls of the same run spent (a resumed run keeps counting from there). */
-  constructor(private readonly limits: BudgetLimits, private readonly prices: Prices | null, already?: UsageSnapshot) {
+  /**
+   * `already`: what earlier calls of the same run spent (a resumed run keeps counting from there). `shared`: a meter
+   * several models of one run count against together (each call is added there too, and its limits stop this one).
+   */
+  constructor(private readonly limits: BudgetLimits, private readonly prices: Prices | null, already?: UsageSnapshot, private readonly shared?: UsageMeter) {
     if (already) Object.assign(this, already);
   }
 
@@ -68,11 +71,22 @@ export class UsageMeter {
     this.outputTokens += usage.outputTokens;
     this.dollars += cost;
     this.calls += 1;
+    this.shared?.addCost(usage, cost);
     return cost;
+  }
+
+  /** Adds a call priced by another meter (a model of an ensemble, with its own prices). */
+  addCost(usage: Usage, cost: number): void {
+    this.inputTokens += usage.inputTokens;
+    this.outputTokens += usage.outputTokens;
+    this.dollars += cost;
+    this.calls += 1;
   }
 
   /** Why no further call may be made, or null. */
   spent(): string | null {
+    const shared = this.shared?.spent();
+    if (shared) return shared;
     const tokens = this.inputTokens + this.outputTokens;
     if (this.limits.maxTokens !== null && tokens >= this.limits.maxTokens) return `token budget spent (${tokens} of ${this.limits.maxTokens})`;
     if (this.limits.maxDollars !== null && this.dollars >= this.limits.maxDollars) return `dollar budget spent ($${this.dollars.toFixed(4)} of $${this.limits.maxDollars})`;

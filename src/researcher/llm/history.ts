@@ -4,11 +4,33 @@
  * Is not: the journal (every detail stays there; get_experiment reads one in full).
  */
 import { isScored } from '../../task/outcome.js';
-import type { ExperimentSummary, ResearchContext } from '../types.js';
+import type { GateEvidence, ExperimentSummary, ResearchContext } from '../types.js';
+import type { Space } from '../../task/space.js';
 
 export interface HistoryLimits { best: number; recent: number; reasonChars: number }
 
 export const DEFAULT_HISTORY_LIMITS: HistoryLimits = { best: 5, recent: 10, reasonChars: 300 };
+
+/** The gate's numbers for a claim, in one bracket: verdict, gain with its interval, p-value against its level. */
+export function describeEvidence(evidence: GateEvidence): string {
+  const parts = [evidence.accepted ? 'gate ACCEPTED' : 'gate rejected'];
+  if (evidence.ratio !== undefined) parts.push(`gain ${evidence.ratio.toFixed(3)}x${evidence.ratioCi95 ? ` (95% CI ${evidence.ratioCi95.map((value) => value.toFixed(3)).join('-')})` : ''}`);
+  if (evidence.pValue !== undefined) parts.push(`p=${evidence.pValue.toPrecision(2)}${evidence.level !== undefined ? ` vs level ${evidence.level.toPrecision(2)}` : ''}`);
+  if (evidence.pairs !== undefined) parts.push(`${evidence.pairs} pairs`);
+  if (evidence.ratio === undefined) parts.push(evidence.detail.slice(0, 160));
+  return `[${parts.join(', ')}]`;
+}
+
+/** The task's knobs as lines: type, range or choices, default, and the value the given assignment has. */
+export function describeKnobs(space: Space, assignment?: Record<string, unknown>): string {
+  const lines = Object.entries(space).map(([name, knob]) => {
+    const range = knob.type === 'categorical' ? `one of ${JSON.stringify(knob.choices)}` : `${knob.type} in [${knob.min}, ${knob.max}]${knob.scale === 'log' ? ' (log scale)' : ''}`;
+    const key = knob.key && knob.key !== name ? ` (config key ${knob.key})` : '';
+    const now = assignment && name in assignment ? `, now ${JSON.stringify(assignment[name])}` : '';
+    return `- ${name}${key}: ${range}, default ${JSON.stringify(knob.default)}${now}`;
+  });
+  return lines.length ? lines.join('\n') : '(none: only code changes can gain here)';
+}
 
 export function describeExperiment(experiment: ExperimentSummary, reasonChars = 300): string {
   const outcome = experiment.outcome;
@@ -18,7 +40,8 @@ export function describeExperiment(experiment: ExperimentSummary, reasonChars = 
       ? `${outcome.status} score ${Number(outcome.score.toPrecision(5))}`
       : `${outcome.status}: ${outcome.reason.replace(/\s+/g, ' ').slice(0, reasonChars)}`;
   const parent = experiment.parentId ? ` (parent ${experiment.parentId})` : '';
-  return `- ${experiment.id}${parent} ${experiment.role}${experiment.accepted ? ' ACCEPTED' : ''}: "${experiment.description.slice(0, 160)}" → ${result}`;
+  const evidence = experiment.evidence ? ` ${describeEvidence(experiment.evidence)}` : '';
+  return `- ${experiment.id}${parent} ${experiment.role}${experiment.accepted ? ' ACCEPTED' : ''}: "${experiment.description.slice(0, 160)}" → ${result}${evidence}`;
 }
 
 export function summariseHistory(context: ResearchContext, limits: HistoryLimits = DEFAULT_HISTORY_LIMITS): string {

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-export type PromptName = 'system' | 'draft' | 'improve' | 'debug' | 'nudge';
+export type PromptName = 'system' | 'draft' | 'improve' | 'debug' | 'nudge' | 'explore' | 'crossover';
 
 const cache = new Map<PromptName, string>();
 

@@ -1,16 +1,19 @@
 /**
- * The llm researcher: one propose() is one agent episode. It picks a node in AIDE's manner (strategy.ts), gives
- * the model the task, a bounded history and tools over a workbench of the parent's files, and loops model call ->
- * tool calls until the model calls run_experiment; the staged change becomes the Proposal. Every call is retried
+ * The llm researcher: one propose() is one agent episode. It picks a node in AIDE's manner over a population of
+ * ideas (strategy.ts), gives the model the task and its knob ranges, the task's notebook, a bounded history with
+ * the gate's evidence, the last result to reflect on, and tools over a workbench of the parent's files (probes
+ * included), and loops model call -> tool calls until the model calls run_experiment; the staged change becomes
+ * the Proposal (with its origin: this model, the strategy, the parents). Every call is retried
  * on transient faults (retry.ts), metered against token and dollar budgets (budget.ts) and journaled through
  * `context.record`. Bounded everywhere: steps per episode, nudges, retries, characters of context.
  * Is not: the runner or the judge of its proposals (the lab runs, scores and gates them).
  */
 import { generateText, type LanguageModel, type ModelMessage, stepCountIs, streamText, type ToolSet } from 'ai';
 import { isScored } from '../../task/outcome.js';
-import type { Proposal, ResearchContext, Researcher } from '../types.js';
+import { formatNotebook } from '../notebook-text.js';
+import type { ExperimentSummary, Proposal, ResearchContext, Researcher } from '../types.js';
 import { type BudgetLimits, type Prices, type UsageSnapshot, UsageMeter } from './budget.js';
-import { summariseHistory } from './history.js';
+import { describeEvidence, describeExperiment, describeKnobs, summariseHistory } from './history.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
 import { DEFAULT_RETRY, type RetryOptions, withRetries } from './retry.js';
 import { DEFAULT_STRATEGY, type NodeChoice, type StrategyOptions, chooseNode } from './strategy.js';
@@ -33,6 +36,8 @@ export interface LlmResearcherOptions extends BudgetLimits {
   strategy?: Partial<StrategyOptions>;
   /** Usage of this run's earlier calls, when it is resumed: budgets count on from there. */
   alreadySpent?: UsageSnapshot;
+  /** A budget shared with other models of the same run (an ensemble): this model's calls count against it too. */
+  sharedMeter?: UsageMeter;
 }
 
 interface CallResult {
@@ -50,7 +55,12 @@ export class LlmResearcher implements Researcher {
   readonly meter: UsageMeter;
 
   constructor(private readonly options: LlmResearcherOptions) {
-    this.meter = new UsageMeter({ maxTokens: options.maxTokens, maxDollars: options.maxDollars }, options.prices, options.alreadySpent);
+    this.meter = new UsageMeter({ maxTokens: options.maxTokens, maxDollars: options.maxDollars }, options.prices, options.alreadySpent, options.sharedMeter);
+  }
+
+  /** The model this researcher asks (`provider:model`). */
+  get modelName(): string {
+    return this.options.modelName;
   }
 
   async propose(context: ResearchContext): Promise<Proposal | null> {
@@ -62,10 +72,19 @@ export class LlmResearcher implements Researcher {
     }
     const choice = chooseNode(context, { ...DEFAULT_STRATEGY, ...this.options.strategy });
     const workbench = new Workbench(context, choice.parent);
+    // A crossover starts with the donor's edits staged; one that no longer applies is an ordinary improve episode.
+    let staged = '';
+    if (choice.crossover) {
+      try {
+        staged = workbench.stageChange(choice.crossover.change);
+      } catch (error) {
+        staged = `nothing: the donor's edits do not apply here (${(error as Error).message}); combine the two ideas by hand`;
+      }
+    }
     let submission: Submission | null = null;
     const historyText = () => summariseHistory(context);
-    const tools = createTools(workbench, (submitted) => (submission = submitted), historyText);
-    const messages: ModelMessage[] = [{ role: 'user', content: this.episodePrompt(context, choice, workbench, historyText()) }];
+    const tools = createTools({ workbench, context, onSubmit: (submitted) => (submission = submitted), historyText });
+    const messages: ModelMessage[] = [{ role: 'user', content: this.episodePrompt(context, choice, workbench, historyText(), staged) }];
     const maxSteps = this.options.maxStepsPerEpisode ?? 24;
     let nudges = 0;
     let recorded = 0;
@@ -112,24 +131,35 @@ export class LlmResearcher implements Researcher {
       }
     }
     context.signal.throwIfAborted();
-    // Out of steps or nudges: a staged change is still worth running; with none, this researcher has nothing to try.
-    if (workbench.editCount > 0) return this.proposal(choice, workbench, { description: `${workbench.describeChange()} (submitted by the lab: the model stopped)` });
+    // Out of steps or nudges: a staged change is still worth running (unless the lab would refuse it as a repeat);
+    // with none, this researcher has nothing to try.
+    const fallback = { parentId: choice.parent.id, change: workbench.change(), description: workbench.describeChange() };
+    if (workbench.editCount > 0 && !context.checkProposal?.(fallback)) return this.proposal(choice, workbench, { description: `${workbench.describeChange()} (submitted by the lab: the model stopped)` });
     record('llm.gave-up', { mode: choice.mode, parentId: choice.parent.id, steps: maxSteps, nudges });
     return null;
   }
 
   private proposal(choice: NodeChoice, workbench: Workbench, submission: Submission): Proposal {
-    return { parentId: choice.parent.id, change: workbench.change(), description: `${choice.mode}: ${submission.description}` };
+    const strategy = choice.mode === 'explore' ? `explore:${choice.parentKind}` : choice.mode;
+    const parents = choice.crossover ? [choice.crossover.base.id, choice.crossover.donor.id] : [choice.parent.id];
+    return { parentId: choice.parent.id, change: workbench.change(), description: `${choice.mode}: ${submission.description}`, origin: { model: this.options.modelName, strategy, parents } };
   }
 
-  private episodePrompt(context: ResearchContext, choice: NodeChoice, workbench: Workbench, history: string): string {
+  private episodePrompt(context: ResearchContext, choice: NodeChoice, workbench: Workbench, history: string, staged: string): string {
     const values: Record<string, string> = {
       taskName: context.task.name,
       instructions: context.task.instructions.trim(),
+      knobs: describeKnobs(context.task.space, choice.parent.assignment),
+      notebook: formatNotebook(context.notebook?.entries ?? []),
       history,
+      reflection: reflectionOf(context),
       parentId: choice.parent.id,
       parentDescription: choice.parent.description,
+      parentReason: choice.parentKind === 'diverse' ? 'it is the best of a part of the population the search has built on least' : 'it is the newest candidate that ran well',
       metricName: context.task.metric.name,
+      donorId: choice.crossover?.donor.id ?? '',
+      donorDescription: choice.crossover?.donor.description ?? '',
+      staged,
     };
     if (choice.mode !== 'debug' || !choice.failed) return renderPrompt(choice.mode === 'debug' ? 'improve' : choice.mode, values);
     const outcome = choice.failed.outcome;
@@ -194,4 +224,17 @@ export class LlmResearcher implements Researcher {
       usage: { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0 },
     };
   }
+}
+
+/**
+ * The newest decided candidate nobody has written a note about yet, with the gate's numbers and its change: the
+ * model is asked to write its lesson down before it goes on (so the notebook grows after every result).
+ */
+export function reflectionOf(context: ResearchContext): string {
+  const noted = new Set((context.notebook?.entries ?? []).map((entry) => entry.experimentId).filter(Boolean));
+  const last = [...context.history].reverse().find((experiment: ExperimentSummary) => experiment.role === 'candidate' && experiment.outcome !== null);
+  if (!last || noted.has(last.id) || !context.notebook) return '';
+  const evidence = last.evidence ? `\nThe gate: ${describeEvidence(last.evidence)} ${last.evidence.detail.slice(0, 300)}` : '';
+  const change = `\nIts change: ${JSON.stringify(last.change).slice(0, 1500)}`;
+  return `\n# The last result, to learn from\n\n${describeExperiment(last, 600)}${evidence}${change}\n\nFirst write down what it taught with \`write_note\` (experiment ${last.id}): one or two sentences for later episodes, runs and generations. Then go on.\n`;
 }

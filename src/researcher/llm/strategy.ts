@@ -1,12 +1,14 @@
 /**
- * Which node to work from, in AIDE's manner: debug the newest failed candidate (a bounded number of times in a
- * chain), else improve the incumbent, with an occasional fresh draft from the baseline so the search does not
- * tunnel on one line of ideas. Deterministic given the seed and the history.
- * Is not: the acceptance rule (the lab's gate decides what is better).
+ * Which node to work from: AIDE's rules (debug the newest failed candidate a bounded number of times in a chain,
+ * now and then a fresh draft from the baseline) over a population of ideas (population.ts): a crossover of two
+ * accepted branches when one is untried, else a parent drawn from the MAP-Elites population — mostly the incumbent
+ * (improve), sometimes a diverse elite or the newest good candidate (explore). Deterministic given the seed and the
+ * history. Is not: the acceptance rule (the lab's gate decides what is better).
  */
+import { type Crossover, type ParentKind, chooseParent, nextCrossover, unitHash } from '../population.js';
 import type { ExperimentSummary, ResearchContext } from '../types.js';
 
-export type Mode = 'draft' | 'improve' | 'debug';
+export type Mode = 'draft' | 'improve' | 'debug' | 'crossover' | 'explore';
 
 export interface NodeChoice {
   mode: Mode;
@@ -14,27 +16,25 @@ export interface NodeChoice {
   parent: ExperimentSummary;
   /** For debug: the failed experiment whose logs the model reads. */
   failed: ExperimentSummary | null;
+  /** For crossover: the donor branch and the change that lays its edits onto the parent. */
+  crossover?: Crossover;
+  /** How the population chose the parent (improve: best; explore: diverse or recent). */
+  parentKind?: ParentKind;
 }
 
-export interface StrategyOptions { maxDebugDepth: number; draftProbability: number }
+export interface StrategyOptions { maxDebugDepth: number; draftProbability: number; crossover: boolean }
 
-export const DEFAULT_STRATEGY: StrategyOptions = { maxDebugDepth: 3, draftProbability: 0.15 };
+export const DEFAULT_STRATEGY: StrategyOptions = { maxDebugDepth: 3, draftProbability: 0.15, crossover: true };
 
 const DEBUGGABLE = new Set(['failed', 'oom']);
-
-/** A small deterministic hash to [0, 1): the seed and the history's length pick the draft episodes. */
-function unitHash(seed: number, step: number): number {
-  let value = (seed * 2654435761 + step * 40503 + 0x9e3779b9) >>> 0;
-  value = Math.imul(value ^ (value >>> 16), 0x45d9f3b) >>> 0;
-  value = Math.imul(value ^ (value >>> 16), 0x45d9f3b) >>> 0;
-  return ((value ^ (value >>> 16)) >>> 0) / 2 ** 32;
-}
+/** A proposal the lab refused as a repeat: nothing ran, so there is nothing to debug. */
+const isRefused = (experiment: ExperimentSummary): boolean => experiment.outcome !== null && 'reason' in experiment.outcome && experiment.outcome.reason.startsWith('refused before running');
 
 export function chooseNode(context: ResearchContext, options: StrategyOptions = DEFAULT_STRATEGY): NodeChoice {
   const byId = new Map(context.history.map((experiment) => [experiment.id, experiment]));
   const candidates = context.history.filter((experiment) => experiment.role === 'candidate' && experiment.outcome !== null);
   const last = candidates.at(-1);
-  if (last?.outcome && DEBUGGABLE.has(last.outcome.status)) {
+  if (last?.outcome && DEBUGGABLE.has(last.outcome.status) && !isRefused(last)) {
     // The chain of failed ancestors: each one is an earlier attempt to fix the same line.
     let depth = 0;
     for (let node: ExperimentSummary | undefined = last; node && node.role === 'candidate' && node.outcome && DEBUGGABLE.has(node.outcome.status); node = node.parentId ? byId.get(node.parentId) : undefined) depth++;
@@ -44,9 +44,13 @@ export function chooseNode(context: ResearchContext, options: StrategyOptions = 
       return { mode: 'debug', parent, failed: last };
     }
   }
+  if (candidates.length === 0) return { mode: 'draft', parent: context.incumbent, failed: null };
+  const crossover = options.crossover ? nextCrossover(context.history, context.incumbent) : null;
+  if (crossover) return { mode: 'crossover', parent: crossover.base, failed: null, crossover };
   const baseline = context.history.find((experiment) => experiment.role === 'baseline') ?? context.incumbent;
-  if (candidates.length > 0 && context.incumbent.id !== baseline.id && unitHash(context.seed, context.history.length) < options.draftProbability) {
+  if (context.incumbent.id !== baseline.id && unitHash(context.seed, context.history.length) < options.draftProbability) {
     return { mode: 'draft', parent: baseline, failed: null };
   }
-  return { mode: candidates.length === 0 ? 'draft' : 'improve', parent: context.incumbent, failed: null };
+  const chosen = chooseParent(context.history, context.incumbent, context.task.metric.direction, context.seed);
+  return { mode: chosen.kind === 'best' ? 'improve' : 'explore', parent: chosen.parent, failed: null, parentKind: chosen.kind };
 }

@@ -1,6 +1,6 @@
 /**
  * What makes two proposals the same: the workspace they would run. A fingerprint hashes every file of a
- * materialised workspace after normalising it (line ends, trailing and repeated blanks, empty lines; the config
+ * materialised workspace after normalising it (line ends, blanks between tokens, empty lines; the config
  * file as canonical JSON, so knob values count by value, not by how they were written), so an edit that only
  * re-words whitespace, or reaches the same files by another sequence of edits, or sets a knob back to the value it
  * had, is recognised as one already tried.
@@ -13,10 +13,14 @@ import { canonicalJson } from '../journal/canonical-json.js';
 import type { Task } from '../task/loader.js';
 import { type Lineage, listFiles, materialiseWorkspace } from '../task/workspace.js';
 
-/** Text with the differences no program sees removed: CRLF, trailing blanks, runs of blanks, empty lines. */
+/**
+ * Text with the differences a program does not see removed: CRLF, empty lines, and blanks, except one between two
+ * word characters (`return x`). Blanks inside string literals go too: two proposals that differ only there are taken
+ * for one (rare, and only ever refuses a repeat it should have run, never runs one it should have refused).
+ */
 export function normaliseSource(text: string): string {
   return text.replace(/\r\n?/g, '\n').split('\n')
-    .map((line) => line.replace(/[ \t]+/g, ' ').trim())
+    .map((line) => line.replace(/[ \t]+/g, ' ').trim().replace(/ (?=[^\w$])|(?<=[^\w$]) /g, ''))
     .filter((line) => line !== '')
     .join('\n');
 }

@@ -1,6 +1,7 @@
 /**
- * The built-in `search` researcher: a seeded optimiser over the task's knob space that needs no model and no
- * network. Two flavours:
+ * The built-in `search` researcher: a seeded optimiser that needs no model and no network, over the task's knob
+ * space and over code moves (code/transforms.ts: loop orders, unrolling, module constants and flags found in the
+ * incumbent's source, each a real edit the lab checks and the scorer judges). Knob moves come in two flavours:
  *  - `tpe` (default): a few start-up moves around the incumbent (1-3 knobs at a time: with budgets of 20-60
  *    experiments a random start wastes the budget), then Tree-structured Parzen Estimator proposals, each chosen
  *    among draws from the good density and local moves around the incumbent.
@@ -8,9 +9,12 @@
  * Failures, timeouts and pending experiments count against their region; a point already evaluated or pending is
  * never proposed again. Proposals are relative to the incumbent and list only the knobs that differ from it.
  *
+ * A share of proposals (more when the task has few knobs, all once the knob space is spent) is a code move drawn
+ * among those not yet tried from the incumbent; code moves' runs are kept out of the knob model's observations.
+ *
  * Stateless: everything is recomputed from the history (and the lab's prior from earlier runs, which counts as
  * observations from the start), so the same options, seed, prior and history give the same proposal (a resumed run
- * continues exactly). Is not: able to edit files — knobs only.
+ * continues exactly). Is not: a writer of new code (only the library's transformations of the code that is there).
  */
 import { createRandom } from '../stats/random.js';
 import type { Random } from '../stats/random.js';
@@ -23,7 +27,8 @@ import {
   assignmentKey, completeAssignment, decodePoint, describeKnobChange, encodePoint, isMutable, knobDifferences, knobNames,
 } from './space-geometry.js';
 import { fitTpe } from './tpe.js';
-import type { Proposal, ResearchContext, Researcher } from './types.js';
+import type { ExperimentSummary, Proposal, ResearchContext, Researcher } from './types.js';
+import { codeMoves, drawMove, moveProposal, untriedMoves } from './code/moves.js';
 
 export type SearchFlavour = 'tpe' | 'evolution';
 
@@ -34,7 +39,17 @@ export interface SearchOptions {
   startupExperiments?: number;
   /** Share of scored points TPE calls good (default 0.25). */
   gamma?: number;
+  /** Try code moves as well as knobs (default true; they need the lab's workspace access). */
+  code?: boolean;
 }
+
+/** The share of proposals that are code moves while knob moves remain: most for tasks with few knobs. */
+export function codeShare(knobCount: number): number {
+  return knobCount === 0 ? 1 : knobCount <= 3 ? 0.5 : knobCount <= 8 ? 0.3 : 0.15;
+}
+
+/** Runs of a code move (a candidate whose own change edits files) say little about the knobs: left out of their model. */
+const isCodeMove = (experiment: ExperimentSummary): boolean => experiment.role === 'candidate' && experiment.change.edits.length > 0;
 
 /** Folds integers into one 32-bit seed (FNV-1a over the 32-bit halves, then an avalanche). */
 export function mixSeeds(...parts: number[]): number {
@@ -61,16 +76,23 @@ export class SearchResearcher implements Researcher {
     context.signal.throwIfAborted();
     const space = context.task.space;
     const names = knobNames(space).filter((name) => isMutable(space[name]));
-    if (names.length === 0) return null;
+    const random = createRandom(mixSeeds(this.options.seed, context.seed, context.history.length));
+    const moves = this.options.code === false ? [] : untriedMoves(codeMoves(context), context);
+    const codeFirst = moves.length > 0 && random.uniform() < codeShare(names.length);
+    const codeMove = () => {
+      const move = drawMove(moves, random);
+      return move ? moveProposal(move, context) : null;
+    };
+    if (codeFirst || names.length === 0) return codeMove();
     // Earlier runs' observations (the lab's prior) shape the model; only this run's are `seen` (never proposed again).
-    const own = collectObservations(space, context.history, context.task.metric.direction);
-    const observations = context.prior?.length ? collectObservations(space, [...context.prior, ...context.history], context.task.metric.direction) : own;
+    const knobHistory = context.history.filter((experiment) => !isCodeMove(experiment));
+    const own = collectObservations(space, knobHistory, context.task.metric.direction);
+    const observations = context.prior?.length ? collectObservations(space, [...context.prior.filter((experiment) => !isCodeMove(experiment)), ...knobHistory], context.task.metric.direction) : own;
     const incumbent = completeAssignment(space, context.incumbent.assignment);
     const seen = new Set([...own.map((observation) => observation.key), assignmentKey(space, incumbent)]);
-    const random = createRandom(mixSeeds(this.options.seed, context.seed, context.history.length));
-    const point = this.choosePoint(context, names, observations, incumbent, seen, random)
+    const point = this.choosePoint({ ...context, history: knobHistory }, names, observations, incumbent, seen, random)
       ?? unseenNeighbour(space, names, incumbent, seen);
-    if (point === null) return null;
+    if (point === null) return codeMove();
     const knobs = knobDifferences(space, incumbent, point);
     return {
       parentId: context.incumbent.id,

@@ -240,6 +240,7 @@ export class ResearchLoop {
    * (the model's server down for good) ends the run, as before.
    */
   private startProposal(signal: AbortSignal): void {
+    if (this.proposing) throw new Error('the planner asked for a proposal while one is under way');
     const controller = new AbortController();
     const onStop = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onStop, { once: true });

@@ -26,8 +26,8 @@ export interface PlanInput {
   /** Experiments being run right now by this process. */
   inflight: ReadonlySet<ExperimentId>;
   /**
-   * Proposals the researcher is working on right now (0 or 1): one takes a slot of `parallel` like an experiment,
-   * so the run goes on confirming claims and running what is in flight while a researcher thinks.
+   * Proposals the researcher is working on right now (0 or 1): the run goes on running what is in flight and
+   * confirming claims while a researcher thinks, but never asks for a second proposal before the first is back.
    */
   proposing?: number;
   /** CPU-seconds the run's probes used (probes.ts): they count against the CPU budget, never as samples. */
@@ -136,7 +136,8 @@ export function planStep(input: PlanInput): Step {
     return awaiting.length > 0 ? waitForHuman() : stop(`experiment budget spent (${options.maxExperiments})`);
   }
   if (budgetLeft !== null && budgetLeft < capSeconds(input, incumbent, 'candidate') * 0.5) return stop('time budget too small for another candidate');
-  if (inflight.size + (input.proposing ?? 0) >= options.parallel) return { kind: 'wait' };
+  // One proposal at a time: a researcher asked again before it answered would be asked forever.
+  if ((input.proposing ?? 0) > 0 || inflight.size >= options.parallel) return { kind: 'wait' };
   if (awaiting.length > 0) return waitForHuman();
   // A candidate whose first run is back may become a claim; wait for it before proposing past it.
   return input.stopping ? { kind: 'wait' } : { kind: 'propose' };

@@ -100,7 +100,8 @@ export async function runProbe(context: LabContext, session: ProbeSession, reque
     kind: request.kind, status: outcome.status, summary, wallSeconds: result.wallSeconds, stdout: tail(stdout), stderr: tail(stderr),
     profile, probesLeft: limit - session.used,
   };
-  journalProbe(journal, session.run, request, probe, { probeId, cpuSeconds, capSeconds, elapsedSeconds: (Date.now() - startedMs) / 1000 });
+  const { sandbox } = await executor.describe();
+  journalProbe(journal, session.run, request, probe, { probeId, sandbox, cpuSeconds, capSeconds, elapsedSeconds: (Date.now() - startedMs) / 1000 });
   return probe;
 }
 

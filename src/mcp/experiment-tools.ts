@@ -65,7 +65,8 @@ export function registerExperimentTools(server: McpServer, parts: ServerParts): 
           experiments: current.map((experiment) => ({
             ...describeRow(experiment),
             decided: isDecided(experiment),
-            repeats: all.filter((other) => other.metadata.pair?.forId === experiment.id || (other.parentId === experiment.id && other.role === 'repeat')).map((other) => describeRow(other)),
+            // Its own re-runs (the claim's side of its confirmation pairs); the incumbent's side is in get_history.
+            repeats: all.filter((other) => other.parentId === experiment.id && other.role === 'repeat').map((other) => describeRow(other)),
           })),
           allDecided: done,
           runOver: researcher.endReason,

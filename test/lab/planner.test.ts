@@ -77,6 +77,19 @@ describe('planStep', () => {
     expect(planStep(input(costly, {}, { task: 't', researcher: 's', maxCpuSeconds: 100 }))).toMatchObject({ kind: 'stop', reason: expect.stringMatching(/CPU budget spent \(120 of 100/) });
   });
 
+  it('never asks for a second proposal while one is under way, and counts probes against the CPU budget', () => {
+    const measured = baseline([10, 11, 10.5]);
+    const parallel = { task: 't', researcher: 's', parallel: 3 };
+    expect(kind(planStep(input(measured, {}, parallel)))).toBe('propose');
+    expect(kind(planStep(input(measured, { proposing: 1 }, parallel)))).toBe('wait');
+    // While the researcher thinks, a proposed experiment still runs.
+    const proposed = row('candidate', { state: 'proposed' });
+    expect(planStep(input([...measured, proposed], { proposing: 1 }, parallel))).toEqual({ kind: 'run', experiment: proposed });
+    const cpu = { task: 't', researcher: 's', maxCpuSeconds: 100 };
+    expect(kind(planStep(input(measured, { probeCpuSeconds: 60 }, cpu)))).toBe('propose');
+    expect(planStep(input(measured, { probeCpuSeconds: 101 }, cpu))).toMatchObject({ kind: 'stop', reason: expect.stringMatching(/CPU budget spent \(101 of 100/) });
+  });
+
   it('confirms a claim in pairs against the incumbent, alternating which side runs first, then gates it', () => {
     const measured = baseline([10, 10.2, 9.9]);
     const root = measured[0];

@@ -32,7 +32,8 @@ it('an MCP client runs a whole experiment through the lab', async () => {
   await client.connect(transport);
   try {
     const tools = (await client.listTools()).tools.map((tool) => tool.name).sort();
-    expect(tools).toEqual(['edit_file', 'get_history', 'get_results', 'get_task', 'list_files', 'read_file', 'read_logs', 'reset_edits', 'run_experiment']);
+    expect(tools).toEqual(['crossover', 'edit_file', 'get_history', 'get_population', 'get_results', 'get_task', 'list_files', 'probe', 'read_file', 'read_logs', 'read_notebook',
+      'reset_edits', 'run_experiment', 'submit_experiment', 'wait_for_experiments', 'write_note']);
     const task = JSON.parse(textOf(await client.callTool({ name: 'get_task', arguments: {} }))) as { name: string; configFile: string };
     expect(task).toMatchObject({ name: 'sleepy', configFile: 'config.json' });
 
@@ -58,7 +59,9 @@ it('an MCP client runs a whole experiment through the lab', async () => {
     const result = JSON.parse(textOf(ran)) as { experiment: Record<string, unknown>; repeats: unknown[]; runOver: string | null };
     expect(result.experiment).toMatchObject({ role: 'candidate', status: 'ok', claimedWin: true, accepted: true, description: 'delay 1500ms -> 100ms' });
     expect((result.experiment.gate as { accepted: boolean }).accepted).toBe(true);
-    expect(result.repeats).toHaveLength(2);
+    // The claim's own side of each confirmation pair (the gate takes as many pairs as the noise asks for).
+    const pairs = (result.experiment.gate as { pairs: number }).pairs;
+    expect(result.repeats).toHaveLength(pairs);
     expect(result.runOver).toMatch(/experiment budget spent/);
     expect(progress.some((message) => message.includes('gate'))).toBe(true);
 
@@ -67,7 +70,7 @@ it('an MCP client runs a whole experiment through the lab', async () => {
     const details = JSON.parse(textOf(await client.callTool({ name: 'get_results', arguments: { experiment: id } }))) as { change: unknown; diff: string };
     expect(details.change).toEqual({ knobs: { delayMs: 100 }, edits: [] });
     const history = JSON.parse(textOf(await client.callTool({ name: 'get_history', arguments: {} }))) as { experiments: { role: string }[] };
-    expect(history.experiments.map((experiment) => experiment.role)).toEqual(['baseline', 'repeat', 'repeat', 'candidate', 'repeat', 'repeat']);
+    expect(history.experiments.map((experiment) => experiment.role)).toEqual(['baseline', 'repeat', 'repeat', 'candidate', ...Array(2 * pairs).fill('repeat')]);
 
     // The budget is spent: the lab says so instead of waiting forever.
     const over = (await client.callTool({ name: 'edit_file', arguments: { path: 'work.mjs', search: '', replace: 'x' } })) as ToolResult;

@@ -14,6 +14,7 @@ import { assetRoutes } from './routes/assets.js';
 import { benchRoutes } from './routes/bench.js';
 import { eventRoutes } from './routes/events.js';
 import { experimentRoutes } from './routes/experiments.js';
+import { noteRoutes } from './routes/notes.js';
 import { runRoutes } from './routes/runs.js';
 import { guard, isLoopbackHost } from './security.js';
 
@@ -42,6 +43,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.route('/', experimentRoutes(access));
   app.route('/', eventRoutes(access, hub));
   app.route('/', benchRoutes(access));
+  app.route('/', noteRoutes(access));
   app.route('/', assetRoutes());
   app.onError((error, context) => context.json({ error: `internal error: ${error.message}` }, 500));
   return { app, access, hub, close: () => { hub.close(); access.close(); } };

@@ -2,13 +2,15 @@
  * The dashboard end to end in Debian's chromium: a real short run (`successor research --approval each` on the
  * sleepy task) in a child process, the dashboard in this one. The page must show the baseline's experiments appear
  * live (no reload), then the candidate waiting for approval; a click on Approve must move it out of
- * 'awaiting-approval' with an 'approval' event journaled; its diff must open; and a screenshot must not be blank.
+ * 'awaiting-approval' with an 'approval' event journaled; its diff must open; a note written into the task's notebook
+ * must appear live; and a screenshot must not be blank.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/journal/journal.js';
+import { appendNote } from '../../src/lab/notebook.js';
 import { serveDashboard, type RunningDashboard } from '../../src/ui/server.js';
 import { chromiumMissing, launchChromium } from './browser.js';
 import { removeTemporaryStateDirs, temporaryStateDir } from './fixtures.js';
@@ -69,6 +71,17 @@ describe.skipIf(chromiumMissing())('dashboard in chromium', () => {
     await page.click(`#experiments-table tr[data-id="${pendingId}"]`);
     await page.waitForSelector('#diff-view .d2h-file-wrapper', { timeout: 10_000 });
     expect(await page.locator('#diff-view').innerText()).toContain('config.json');
+
+    // The task's research notebook: a note journaled now appears on the run page, live.
+    const writer = openJournal(journalPath);
+    try {
+      const experiment = writer.getExperiment(pendingId as never)!;
+      appendNote(writer, writer.getRun(experiment.runId)!, 'person', 'the delay is the only cost here');
+    } finally {
+      writer.close();
+    }
+    await page.waitForSelector('#notebook-entries li', { timeout: 10_000 });
+    expect(await page.locator('#notebook').innerText()).toContain('the delay is the only cost here');
 
     // Not blank: the screenshot, decoded in the page, has many distinct colours (a blank page has one or two).
     const png = await page.screenshot({ fullPage: true });

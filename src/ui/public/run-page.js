@@ -16,12 +16,12 @@ export async function renderRunPage(page, runId, selectedId) {
   const state = { run: detail.run, pending: new Map(detail.pending.map((item) => [item.id, item])), events: detail.events, offset: 0, order: 'tree', audit: detail.audit };
   const slots = {
     header: h('div', { class: 'page-head' }), cards: h('div', { class: 'cards' }), lineage: h('div'), pending: h('div'),
-    tree: h('div', { class: 'card' }), events: h('div', { class: 'card' }),
+    tree: h('div', { class: 'card' }), events: h('div', { class: 'card' }), notebook: h('div', { class: 'card', id: 'notebook' }),
   };
   const chartBox = h('div', { class: 'chart', id: 'score-chart' });
   page.replaceChildren(slots.header, slots.cards, slots.lineage, slots.pending,
     h('div', { class: 'card' }, h('h2', {}, 'Score over time'), chartBox),
-    slots.tree, slots.events);
+    slots.tree, slots.events, slots.notebook);
   const chart = new ScoreChart(chartBox, { metric: detail.run.metric, direction: detail.run.direction });
   chart.setAll(detail.points);
 
@@ -112,6 +112,14 @@ export async function renderRunPage(page, runId, selectedId) {
     slots.events.replaceChildren(h('h2', {}, 'Journal events'), items.length ? h('ul', { class: 'events', id: 'events' }, items) : h('p', { class: 'muted' }, 'none yet'));
   };
 
+  // The task's research notebook: lessons written down across its runs (src/ui/routes/notes.ts).
+  const drawNotebook = async () => {
+    const { entries } = await getJson(`/api/tasks/${encodeURIComponent(state.run.task)}/notes?limit=30`).catch(() => ({ entries: [] }));
+    const items = entries.slice().reverse().map((entry) => h('li', {},
+      h('span', { class: 'muted mono' }, formatTime(entry.at)), ' ', h('b', {}, entry.author), entry.experimentId ? h('span', { class: 'muted' }, ` on ${shortId(entry.experimentId)}`) : null, ' ', entry.text));
+    slots.notebook.replaceChildren(h('h2', {}, `Research notebook of ${state.run.task}`), items.length ? h('ul', { class: 'events', id: 'notebook-entries' }, items) : h('p', { class: 'muted' }, 'nothing written down yet'));
+  };
+
   const act = async (request) => {
     try {
       await request();
@@ -141,6 +149,7 @@ export async function renderRunPage(page, runId, selectedId) {
     drawHeader();
     drawPending();
     drawEvents();
+    if (update.events.some((event) => event.type === 'notebook.entry')) drawNotebook().catch(() => {});
     if (update.experiments.length) refreshTreeSoon();
     if (statusBefore !== state.run.status || update.experiments.length) pollAudit();
   });
@@ -169,6 +178,7 @@ export async function renderRunPage(page, runId, selectedId) {
   drawLineage();
   drawPending();
   drawEvents();
+  drawNotebook().catch(() => {});
   await drawTree();
   if (state.audit.state === 'checking' || state.audit.stale) pollAudit();
   select(selectedId);
@@ -209,6 +219,9 @@ function describeEvent(event) {
   if (event.type === 'gate') return `${payload.accepted ? 'accepted' : 'not accepted'}: ${payload.detail ?? ''}`;
   if (event.type === 'approval') return `${payload.decision} by ${payload.by}${payload.why ? `: ${payload.why}` : ''}`;
   if (event.type === 'stop.requested') return payload.reason ?? '';
+  if (event.type === 'probe') return `${payload.kind} of ${payload.change}: ${payload.summary ?? payload.status}`;
+  if (event.type === 'notebook.entry') return `${payload.author}: ${payload.text}`;
+  if (event.type === 'bandit') return `asked ${payload.chosen} (${(payload.arms ?? []).map((arm) => `${arm.model} ${arm.accepted}/${arm.pulls}`).join(', ')})`;
   const text = JSON.stringify(payload);
   return text === '{}' ? '' : text.slice(0, 160);
 }

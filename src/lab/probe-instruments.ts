@@ -80,10 +80,12 @@ export function lastProfile(stderr: string): string | null {
 export const CHECK_CONFIG = 'successor-check.tsconfig.json';
 const TSC = join(PROJECT_ROOT, 'node_modules', 'typescript', 'lib', 'tsc.js');
 
+/** The lab's own compiler settings (tsconfig.json), plus plain JavaScript files checked for syntax only. */
 const CHECK_TSCONFIG = {
   compilerOptions: {
-    target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true,
-    allowJs: true, checkJs: false, types: ['node'], pretty: false,
+    target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', lib: ['ES2023'], types: ['node'], strict: true,
+    noImplicitOverride: true, noFallthroughCasesInSwitch: true, esModuleInterop: true, resolveJsonModule: true, skipLibCheck: true,
+    isolatedModules: true, verbatimModuleSyntax: true, noEmit: true, allowJs: true, checkJs: false, pretty: false,
   },
   include: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
   exclude: ['node_modules', 'artifacts'],

@@ -60,6 +60,14 @@ export async function runProbe(context: LabContext, session: ProbeSession, reque
     if (error instanceof ChangeError) return refused(request, `the change does not apply: ${error.message}`, limit - session.used);
     throw error;
   }
+  // Materialised once here: an edit that does not apply is refused before anything runs, and a profile finds its factory.
+  let instrument: ReturnType<typeof profileInstrument> = null;
+  try {
+    instrument = stagedInstrument(context, lineage);
+  } catch (error) {
+    if (error instanceof ChangeError) return refused(request, `the change does not apply: ${error.message}`, limit - session.used);
+    throw error;
+  }
   const cap = Math.min(request.seconds ?? session.options.probes.capSeconds, session.options.probes.capSeconds, task.file.run.limits.wallSeconds);
   let taskDir = task.dir;
   let capSeconds = cap;
@@ -70,7 +78,6 @@ export async function runProbe(context: LabContext, session: ProbeSession, reque
     taskDir = checkTaskDir(task, stateDir, capSeconds);
     lineage = { ...lineage, edits: [...lineage.edits, checkConfigEdit()] };
   } else if (request.kind === 'profile') {
-    const instrument = instrumentFor(context, lineage);
     if (instrument) lineage = { ...lineage, edits: [...lineage.edits, instrument] };
     else note = ' (no kernel backend to time in this workspace: ran without a profile)';
   }
@@ -105,8 +112,8 @@ export async function runProbe(context: LabContext, session: ProbeSession, reque
   return probe;
 }
 
-/** The profile instrument for the staged workspace (materialised once in scratch to read its factory). */
-function instrumentFor(context: LabContext, lineage: Lineage) {
+/** The profile instrument for the staged workspace, materialised once in scratch (throws ChangeError if it does not apply). */
+function stagedInstrument(context: LabContext, lineage: Lineage) {
   const dir = join(context.stateDir, 'scratch', `probe-${randomBytes(4).toString('hex')}`);
   try {
     materialiseWorkspace(context.task, lineage, dir);

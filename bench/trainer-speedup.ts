@@ -13,7 +13,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSandbox } from '../src/sandbox/create-sandbox.js';
-import { loadReferenceChange, lineageOfChange } from '../src/suites/reference.js';
+import { loadChangeFolder, loadReferenceChange, lineageOfChange } from '../src/suites/reference.js';
 import { emptyChange } from '../src/task/change.js';
 import { runExperiment } from '../src/task/harness.js';
 import { loadTask } from '../src/task/loader.js';
@@ -26,7 +26,7 @@ const { values: flags } = parseArgs({ options: { runs: { type: 'string', default
 const runs = Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a positive integer, got ${flags.runs}`);
 const task = loadTask('trainer-speedup');
-const referenceChange = loadReferenceChange(flags.reference ? { ...task, dir: resolve(flags.reference, '..') } : task);
+const referenceChange = flags.reference ? loadChangeFolder(resolve(flags.reference)) : loadReferenceChange(task);
 if (!referenceChange) throw new Error('no reference solution found');
 const stateDir = mkdtempSync(join(tmpdir(), 'bench-trainer-speedup-'));
 const sandbox = await createSandbox('auto');

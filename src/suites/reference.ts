@@ -10,7 +10,11 @@ import type { Task } from '../task/loader.js';
 import { type Lineage, listFiles, mergeAssignment } from '../task/workspace.js';
 
 export function loadReferenceChange(task: Task): Change | null {
-  const dir = join(task.dir, 'reference');
+  return loadChangeFolder(join(task.dir, 'reference'));
+}
+
+/** A change laid out as a folder (`change.json` and/or `files/`), as a task's reference is; null when there is none. */
+export function loadChangeFolder(dir: string): Change | null {
   if (!existsSync(dir)) return null;
   const changePath = join(dir, 'change.json');
   const change = Change.parse(existsSync(changePath) ? JSON.parse(readFileSync(changePath, 'utf8')) : {});

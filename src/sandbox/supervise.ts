@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { RunCgroup } from './cgroup.js';
 import type { Enforcement } from './enforcement.js';
-import { measureDiskUsage } from './disk-usage.js';
+import { type DiskUsage, measureDiskUsage } from './disk-usage.js';
 import { OutputCapture } from './output-capture.js';
 import { killPids, residentBytes, treePids } from './process-tree.js';
 import { decideTermination, type TerminationEvidence } from './termination.js';
@@ -23,8 +23,8 @@ export interface Launch {
   env: Record<string, string>;
   /** bubblewrap writes `"child-pid"` to fd 3 (--json-status-fd 3) once the sandbox is up; its absence is a setup fault. */
   reportsChildPid: boolean;
-  /** Written to the program's fd 4 (bubblewrap: --seccomp 4); null leaves fd 4 closed. */
-  seccompFilter: Buffer | null;
+  /** Written to the program's fds 4, 5, ... in order (bubblewrap: the seccomp filter, /etc/passwd); then closed. */
+  inputs: Buffer[];
   decodeExit(code: number | null, signal: NodeJS.Signals | null): { exitCode: number | null; signal: string | null };
 }
 
@@ -55,19 +55,24 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     await cgroup?.remove();
   }
 
+  /** Too many entries, or a tree too deep to walk (whatever the entry limit: no walker should go there). */
+  function overFileLimit(usage: DiskUsage): boolean {
+    return usage.tooDeep || (limits.files !== undefined && usage.entries > limits.files);
+  }
+
   async function runWith(cgroup: RunCgroup | null): Promise<SandboxResult> {
     const rlimits = enforcement.prlimitPath ? [enforcement.prlimitPath, `--fsize=${limits.fileSizeBytes}`, '--core=0', '--'] : [];
     const wrapperArgs = [launch.reportsChildPid ? 'keep' : 'close', ...(cgroup?.procsFiles ?? []), '--', ...rlimits, ...launch.argv];
     const startedAtMs = Date.now();
     const started = performance.now();
     const child = spawn('/bin/sh', ['-c', WRAPPER, 'successor-sandbox', ...wrapperArgs], {
-      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', launch.seccompFilter ? 'pipe' : 'ignore'],
+      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...launch.inputs.map(() => 'pipe' as const)],
     });
-    if (launch.seccompFilter) {
-      const filterInput = child.stdio[4] as Writable;
-      filterInput.on('error', () => undefined); // EPIPE when setup failed: reported through the missing child-pid
-      filterInput.end(launch.seccompFilter);
-    }
+    launch.inputs.forEach((bytes, index) => {
+      const input = child.stdio[4 + index] as Writable;
+      input.on('error', () => undefined); // EPIPE when setup failed: reported through the missing child-pid
+      input.end(bytes);
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once('error', (error) => reject(new SandboxError(`could not start the sandbox: ${error.message}`)));
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -119,6 +124,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     async function pollOnce() {
       const stats = cgroup ? await cgroup.stats() : null;
       if (stats && stats.pidsLimitHits > 0) kill('processes');
+      if (limits.cpuSeconds !== undefined && (stats?.cpuSeconds ?? 0) > limits.cpuSeconds) kill('cpu');
       if (!enforcement.cgroups?.memory) {
         const pids = cgroup ? await cgroup.pids() : treePids(rootPid, rootPid);
         const resident = residentBytes(pids);
@@ -126,8 +132,9 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
         if (resident > limits.memoryBytes) kill('memory');
       }
       if (++tick % DISK_POLL_EVERY === 0) {
-        const usage = await measureDiskUsage(request.workdir, startedAtMs);
+        const usage = await measureDiskUsage(request.workdir, startedAtMs, limits.files);
         if (usage.allocatedBytes > limits.diskBytes) kill('disk');
+        if (overFileLimit(usage)) kill('files');
       }
     }
 
@@ -157,13 +164,15 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       throw new SandboxError(`bubblewrap could not set up the sandbox: ${stderr.text().slice(0, 2000)}`);
     }
     const stats = cgroup ? await cgroup.stats() : null;
-    const usage = await measureDiskUsage(request.workdir, startedAtMs);
+    const usage = await measureDiskUsage(request.workdir, startedAtMs, limits.files);
     const { exitCode, signal } = launch.decodeExit(exit.code, exit.signal);
     const termination = decideTermination({
       killedFor, exitCode, signal,
       oomKills: stats?.oomKills ?? 0,
       pidsLimitHits: stats?.pidsLimitHits ?? 0,
       diskOverLimit: usage.allocatedBytes > limits.diskBytes,
+      filesOverLimit: overFileLimit(usage),
+      cpuOverLimit: limits.cpuSeconds !== undefined && (stats?.cpuSeconds ?? 0) > limits.cpuSeconds,
       fileSizeLimitReached: enforcement.prlimitPath !== null && usage.largestChangedFileBytes >= limits.fileSizeBytes,
     });
     return {

@@ -74,6 +74,10 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
       return { status: 'failed', reason: 'killed: too many processes', metrics };
     case 'disk':
       return { status: 'failed', reason: 'killed: disk limit exceeded', metrics };
+    case 'files':
+      return { status: 'failed', reason: 'killed: file limit exceeded (too many files, or folders nested too deep)', metrics };
+    case 'cpu':
+      return { status: 'failed', reason: 'killed: CPU-time limit exceeded', metrics };
     case 'output':
       return { status: 'failed', reason: 'killed: output limit exceeded', metrics };
     case 'aborted':

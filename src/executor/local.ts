@@ -2,9 +2,9 @@
  * The local executor: runs experiments on this machine through the trusted harness and its sandbox.
  * Parallelism is the loop's business (`--parallel`); this only prepares each task once and runs jobs.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { removeTree } from '../sandbox/remove-tree.js';
 import { PROTECTION_DESCRIPTIONS, type Sandbox, type SandboxMode } from '../sandbox/types.js';
 import { type ExperimentResult, runExperiment } from '../task/harness.js';
 import { type Task, loadTask } from '../task/loader.js';
@@ -31,7 +31,7 @@ export class LocalExecutor implements Executor {
     if (!entry) {
       entry = (async () => {
         const task = loadTask(job.taskDir);
-        return { task, prepared: await prepareTask(task, this.stateDir) };
+        return { task, prepared: await prepareTask(task, this.stateDir, this.sandbox) };
       })();
       this.tasks.set(job.taskDir, entry);
     }
@@ -57,7 +57,7 @@ export class LocalExecutor implements Executor {
         signal,
       });
     } finally {
-      rmSync(scratchDir, { recursive: true, force: true });
+      await removeTree(scratchDir); // the run shaped it: any depth, any width
     }
   }
 

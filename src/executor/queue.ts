@@ -17,7 +17,7 @@ import type { ExperimentResult } from '../task/harness.js';
 import { loadTask } from '../task/loader.js';
 import { hashFolder } from '../task/prepare.js';
 import { QUEUE_NAME, type QueueJobPayload, QueueJobResult, WORKER_KEY_PREFIX, WorkerHeartbeat, jobIdOf, redisOptionsOf } from './queue-protocol.js';
-import { type BlobRef, Transfer, TransferError } from './transfer.js';
+import { type BlobRef, RefusedTreeError, Transfer, TransferError } from './transfer.js';
 import type { Executor, ExperimentJob } from './types.js';
 
 export interface QueueExecutorOptions {
@@ -146,6 +146,7 @@ export class QueueExecutor implements Executor {
       return { outcome, wallSeconds, logDir, artifactsDir };
     } catch (error) {
       if (!(error instanceof TransferError)) throw error;
+      if (error instanceof RefusedTreeError) return failedResult(logDir, `the results of ${worker.id} were refused: ${error.message}`, 'invalid');
       return failedResult(logDir, `the results of ${worker.id} could not be fetched: ${error.message}`);
     }
   }
@@ -230,8 +231,8 @@ export class QueueExecutor implements Executor {
   }
 }
 
-function failedResult(logDir: string, reason: string): ExperimentResult {
+function failedResult(logDir: string, reason: string, status: 'failed' | 'invalid' = 'failed'): ExperimentResult {
   mkdirSync(logDir, { recursive: true });
   writeFileSync(join(logDir, 'queue.log'), `${reason}\n`);
-  return { outcome: { status: 'failed', reason, metrics: {} }, wallSeconds: null, logDir, artifactsDir: null };
+  return { outcome: { status, reason, metrics: {} }, wallSeconds: null, logDir, artifactsDir: null };
 }

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { removeTree } from '../sandbox/remove-tree.js';
 import { PROTECTION_DESCRIPTIONS, type SandboxMode } from '../sandbox/types.js';
 import { TaskError } from '../task/errors.js';
 import { runExperiment } from '../task/harness.js';
@@ -64,7 +65,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
   const taskFor = (payload: QueueJobPayload): Promise<{ task: Task; prepared: PreparedTask }> => {
     let entry = tasks.get(payload.task.hash);
     if (!entry) {
-      entry = resolveTask(payload, transfer, options.stateDir).then(async (task) => ({ task, prepared: await prepareTask(task, options.stateDir) }));
+      entry = resolveTask(payload, transfer, options.stateDir).then(async (task) => ({ task, prepared: await prepareTask(task, options.stateDir, sandbox) }));
       entry.catch(() => tasks.delete(payload.task.hash));
       tasks.set(payload.task.hash, entry);
     }
@@ -117,8 +118,8 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       log(`finished ${experimentId}: ${outcome.status}`);
       return { outcome, wallSeconds: result.wallSeconds, logs, artifacts, worker: { id, host: hostname() } };
     } finally {
-      rmSync(scratchDir, { recursive: true, force: true });
-      rmSync(experimentDir, { recursive: true, force: true });
+      await removeTree(scratchDir); // the run shaped it: any depth, any width
+      await removeTree(experimentDir);
     }
   };
 

@@ -6,8 +6,8 @@
  * normalises: owned by the lab's uid and gid, folders 0755, files 0644 (0755 when any execute bit was set), so no
  * setuid, setgid or sticky bit, no group or world write, and no odd owner reaches the host.
  *
- * A refusal is a value (the caller voids the run and removes the tree); only a root that cannot be read at all
- * throws. It must run when nothing untrusted can still change the tree (the run's processes are dead): the checks
+ * A refusal is a value (the caller voids the run and removes the tree), and so is a tree that cannot be read; it
+ * never throws. It must run when nothing untrusted can still change the tree (the run's processes are dead): the checks
  * use descriptors, but a tree rewritten between two walks is not this file's problem.
  */
 import { constants, type Stats } from 'node:fs';
@@ -67,7 +67,7 @@ export async function admitTree(root: string, caps: TreeCaps, owner: HostOwner =
   const refuse = (reason: string) => ({ stop: reason });
   try {
     const summary = await walkTree(root, { maxDepth: caps.maxDepth, maxEntries: caps.maxEntries }, async ({ path, names, depth, stats }) => {
-      const where = describePath(names);
+      const where = names.length > 0 ? describePath(names) : 'the folder itself';
       const directory = stats.isDirectory();
       if (!directory && !stats.isFile()) return refuse(`${where} is ${kindOf(stats)}; only regular files and folders may leave the sandbox`);
       if (depth === 0 && !directory) return refuse('the artifacts are not a folder');

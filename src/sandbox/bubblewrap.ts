@@ -107,7 +107,17 @@ export function bubblewrapArguments(request: SandboxRequest, features: Features,
     { hostPath: request.workdir, destination: request.workdir, writable: true },
     { hostPath: runTmp, destination: '/tmp', writable: true },
   ].sort((left, right) => left.destination.split('/').length - right.destination.split('/').length);
-  for (const { hostPath, destination, writable } of binds) args.push(writable ? '--bind' : '--ro-bind', hostPath, destination);
+  // The folders on the way to a mount point are made searchable first (bwrap run as root would make them 0700).
+  const madeFolders = new Set<string>();
+  for (const { hostPath, destination, writable } of binds) {
+    const ancestors: string[] = [];
+    for (let folder = path.dirname(destination); folder !== '/' && !madeFolders.has(folder); folder = path.dirname(folder)) ancestors.unshift(folder);
+    for (const folder of ancestors) {
+      madeFolders.add(folder);
+      args.push('--perms', '0755', '--dir', folder);
+    }
+    args.push(writable ? '--bind' : '--ro-bind', hostPath, destination);
+  }
   args.push('--remount-ro', '/', '--chdir', request.workdir, '--json-status-fd', '3', '--');
   if (runAs) {
     const { uid, gid } = runAs.owner;

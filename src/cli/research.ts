@@ -9,6 +9,7 @@ import type { LabEvent } from '../lab/events.js';
 import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { optionsOf } from '../lab/research.js';
+import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import { research } from '../lab/start.js';
 import type { RunSummary } from '../lab/summary.js';
 import { RunId } from '../task/ids.js';
@@ -31,6 +32,7 @@ interface ResearchFlags {
   repeats: string;
   alpha: string;
   sandbox: string;
+  keepArtifacts?: string;
   resume?: string;
   executor: string;
   sharedDir?: string;
@@ -163,6 +165,7 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option('--keep-artifacts <n>', `artifacts kept besides the incumbent's and the accepted ones: the last N experiments' (default ${DEFAULT_KEEP_ARTIFACTS})`)
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -189,6 +192,7 @@ export function register(program: Command): void {
           },
           sandboxMode: flags.sandbox as RunOptions['sandboxMode'],
           baseExperimentId: null,
+          ...(flags.keepArtifacts ? { keepArtifacts: parseNumber('keep-artifacts', flags.keepArtifacts, { min: 0, integer: true }) } : {}),
         };
         if (options.budgetSeconds === null && options.maxExperiments === null && !flags.resume) {
           throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');

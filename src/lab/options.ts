@@ -37,6 +37,8 @@ export interface RunOptions {
   seed: number;
   gate: GateOptions;
   sandboxMode: 'auto' | 'required' | 'off';
+  /** Artifacts kept besides the incumbent's, the accepted and the awaited ones: the last N finished (retention.ts). */
+  keepArtifacts?: number;
   /** Generation runs: the experiment whose configuration is this run's baseline. */
   baseExperimentId: string | null;
   /**

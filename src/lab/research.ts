@@ -10,18 +10,19 @@ import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { Researcher, ExperimentSummary, WorkspaceAccess } from '../researcher/types.js';
 import type { Executor } from '../executor/types.js';
-import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
-import { type Outcome, isScored } from '../task/outcome.js';
-import { checkChange, materialiseWorkspace } from '../task/workspace.js';
-import { diffChange } from './diff.js';
+import { isScored } from '../task/outcome.js';
+import { materialiseWorkspace } from '../task/workspace.js';
 import type { LabObserver } from './events.js';
 import { decideGate, isBetter } from './gate.js';
 import { attemptsOf, latestIncumbent, lineageOf, mean, samplesOf, subjectOf, unchangedExperiment } from './lineage.js';
 import type { RunOptions } from './options.js';
 import { summariseRun, type RunSummary } from './summary.js';
+import { checkProposal } from './proposal-check.js';
+import { DEFAULT_KEEP_ARTIFACTS, pruneArtifacts } from './retention.js';
+import { harnessSeedOf } from './seeds.js';
 
 export interface LabContext {
   journal: Journal;
@@ -333,22 +334,14 @@ export class ResearchLoop {
       return;
     }
     const parent = journal.getExperiment(proposal.parentId as ExperimentId) ?? incumbent;
-    let invalidReason: string | null = null;
-    try {
-      if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
-      checkChange(task, lineageOf(journal, task, parent).assignment, proposal.change);
-    } catch (error) {
-      if (!(error instanceof ChangeError)) throw error;
-      invalidReason = `change did not apply: ${error.message}`;
-    }
-    const outcome: Outcome | null = invalidReason ? { status: 'failed', reason: invalidReason, metrics: {} } : null;
+    const { diff, outcome } = checkProposal(task, lineageOf(journal, task, parent), proposal.change, join(this.context.stateDir, 'scratch'));
     journal.createExperiment({
       runId: this.run.id,
       parentId: parent.id,
       role: 'candidate',
       description: proposal.description,
       change: proposal.change,
-      diff: invalidReason ? '' : diffChange(task, lineageOf(journal, task, parent), proposal.change, join(this.context.stateDir, 'scratch')),
+      diff,
       state: outcome ? 'finished' : this.options.approval === 'each' ? 'awaiting-approval' : 'proposed',
       outcome,
       fidelity: 1,
@@ -418,9 +411,7 @@ export class ResearchLoop {
 
   private async execute1(experiment: ExperimentRow, signal: AbortSignal): Promise<void> {
     const { journal, task, executor, observe } = this.context;
-    const subject = subjectOf(experiment) as ExperimentId;
-    const attempt = this.experiments.filter((other) => subjectOf(other) === subject && other.seq < experiment.seq).length;
-    const seed = this.options.seed + attempt;
+    const seed = harnessSeedOf(experiment);
     const capSeconds = this.capSeconds(experiment, experiment.role);
     const started = journal.updateExperiment(experiment.id, { state: 'running', startedAt: now(), metadata: { ...experiment.metadata, seed, capSeconds } });
     observe({ type: 'experiment.started', experiment: started, capSeconds });
@@ -470,6 +461,7 @@ export class ResearchLoop {
       journal.appendEvent(this.run.id, 'experiment.finished', { status: outcome.status, score: isScored(outcome) ? outcome.score : null, claim }, experiment.id);
       return row;
     });
+    await pruneArtifacts(journal, this.run.id, this.options.keepArtifacts ?? DEFAULT_KEEP_ARTIFACTS);
     this.saveElapsed();
     const best = samplesOf(this.experiments, incumbentOf(this.experiments).id);
     observe({ type: 'experiment.finished', experiment: finished, best: best.length ? mean(best) : null, budgetLeftSeconds: this.budgetLeftSeconds() });

@@ -27,13 +27,15 @@ export interface HackContext {
 
 export interface HackCase {
   id: string;
-  /** The pattern number in the issue's list (1-14). */
+  /** The pattern number in the README's red-team table (1-14: the first red team; 15-19: issue 14's classes). */
   pattern: number;
   description: string;
   change: Change;
   /** Outcomes this case may end in. `ok` only where the design makes the hack inert (never an accepted gain). */
   allowed: OutcomeStatus[];
   defence: string;
+  /** `previous`: proposed against the case just before it (a researcher chaining its own changes). */
+  parent?: 'previous';
 }
 
 /** The first line of run.ts: hack modules are imported before it, so they run before training starts. */
@@ -44,6 +46,17 @@ const prelude = (code: string): FileEdit[] => [
   { kind: 'replace', path: 'run.ts', search: RUN_FIRST_LINE, replace: `import './redteam-hack.js';\n${RUN_FIRST_LINE}` },
 ];
 const edits = (...list: FileEdit[]): Change => ({ knobs: {}, edits: list });
+/** Code run as the trainer exits (after it wrote its checkpoint): synchronous calls only. */
+const atExit = (code: string): FileEdit[] => prelude(`import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+const artifacts = path.dirname(process.argv[process.argv.indexOf('--out') + 1]);
+process.on('exit', () => {
+${code}
+});
+`);
+/** About 200 KiB of data in a JSON file: under the one-change cap, but three of them chained are not. */
+const dataFile = (index: number): FileEdit => ({ kind: 'write', path: `redteam-data-${index}.json`, content: JSON.stringify({ weights: Array.from({ length: 200 * 1024 / 8 }, (_, position) => ((position * 7919 + index) % 9973) / 9973) }).slice(0, 200 * 1024) });
 const json = (value: unknown): string => JSON.stringify(value);
 
 /** Tries `attempt`; prints `redteam <label>: done` or `redteam <label>: blocked (<code>)`. */
@@ -245,7 +258,7 @@ await new Promise(() => {});
     {
       id: 'escape-sandbox', pattern: 14, allowed: ['ok'],
       description: 'redteam: remount / read-write, unmount /proc, nsenter into pid 1, unshare, and write through a symlink out of the workspace',
-      defence: 'no capabilities in a user namespace, seccomp denies mount and namespace calls, only the workdir is a writable host path',
+      defence: 'no capabilities (an unprivileged host uid for root labs, a user namespace otherwise), seccomp denies mount and namespace calls (and namespace-making clone flags), only the workdir is a writable host path',
       change: edits(...prelude(`import { execFileSync } from 'node:child_process';
 import { symlinkSync, writeFileSync } from 'node:fs';
 ${TRY}
@@ -258,6 +271,116 @@ await attempt('escape root write', () => writeFileSync('/redteam-root.txt', 'x')
 await attempt('escape symlink', () => { symlinkSync('/', 'escape-link'); writeFileSync('escape-link' + ${json(marker('symlink.txt'))}, 'x'); });
 `)),
     },
+    // Issue 14, class 1: nothing the sandbox made reaches the host with special powers.
+    {
+      id: 'fifo-artifact', pattern: 15, allowed: ['invalid'],
+      description: 'redteam: leave a FIFO as the checkpoint weights, to hold the scorer until its timeout',
+      defence: 'the admission walker refuses anything but regular files and folders before the scorer runs; the scorer has limits of its own',
+      change: edits(...atExit(`
+fs.rmSync(path.join(artifacts, 'checkpoint', 'model.safetensors'));
+execFileSync('mkfifo', [path.join(artifacts, 'checkpoint', 'model.safetensors')]);
+`)),
+    },
+    {
+      id: 'hardlink-artifact', pattern: 15, allowed: ['invalid'],
+      description: 'redteam: hard-link a file among the artifacts, so that normalising one name changes the other',
+      defence: 'the admission walker refuses a regular file with more than one name',
+      change: edits(...atExit(`
+fs.linkSync(path.join(artifacts, 'checkpoint', 'config.json'), path.join(artifacts, 'config-link.json'));
+`)),
+    },
+    // Class 3: a malformed change never crashes the lab.
+    {
+      id: 'null-config', pattern: 16, allowed: ['failed'],
+      description: 'redteam: write null into config.json, so that writing the knobs and the seed throws',
+      defence: 'a config that is not a JSON object is a ChangeError: the candidate fails with the reason, the loop goes on',
+      change: edits({ kind: 'write', path: 'config.json', content: 'null\n' }),
+    },
+    {
+      id: 'path-under-file', pattern: 16, allowed: ['failed'],
+      description: 'redteam: write a file under an existing file (run.ts/evil.ts)',
+      defence: 'every file-system error an edit causes is a ChangeError',
+      change: edits({ kind: 'write', path: 'run.ts/evil.ts', content: 'export {};\n' }),
+    },
+    {
+      id: 'search-not-found', pattern: 16, allowed: ['failed'],
+      description: 'redteam: a replace whose search text is not in the file',
+      defence: 'the proposal is built before it is journaled; any ChangeError is the candidate\'s outcome',
+      change: edits({ kind: 'replace', path: 'run.ts', search: 'this text is not in run.ts', replace: 'x' }),
+    },
+    {
+      id: 'deep-tree', pattern: 16, allowed: ['failed'],
+      description: 'redteam: leave a folder tree 3,000 levels deep in the scratch copy, to crash the cleanup and the walkers',
+      defence: 'walkers go through directory descriptors with a depth cap (a tree deeper than 128 levels is over the file limit); removal is rm -rf, which copes with any depth',
+      change: edits(...atExit(`
+const start = process.cwd();
+for (let level = 0; level < 3000; level += 1) { fs.mkdirSync('d'); process.chdir('d'); }
+fs.writeFileSync('bottom.txt', 'x');
+process.chdir(start);
+console.log('redteam deep tree: made');
+`)),
+    },
+    {
+      id: 'deep-artifacts', pattern: 16, allowed: ['invalid'],
+      description: 'redteam: leave a folder tree 40 levels deep among the artifacts',
+      defence: 'the admission walker caps the artifacts\' depth (32)',
+      change: edits(...atExit(`
+let folder = artifacts;
+for (let level = 0; level < 40; level += 1) folder = path.join(folder, 'd');
+fs.mkdirSync(folder, { recursive: true });
+fs.writeFileSync(path.join(folder, 'bottom.txt'), 'x');
+`)),
+    },
+    // Class 4: resources outside the limits.
+    {
+      id: 'inode-flood', pattern: 17, allowed: ['failed'],
+      description: 'redteam: make 20,000 empty files in the scratch copy (no bytes, only inodes)',
+      defence: 'the disk poll counts entries against the task\'s file limit (10,000 by default)',
+      change: edits(...prelude(`import { mkdirSync, writeFileSync } from 'node:fs';
+mkdirSync('flood');
+for (let index = 0; index < 20000; index += 1) writeFileSync('flood/' + index, '');
+console.log('redteam inode flood: made');
+`)),
+    },
+    {
+      id: 'tmp-inode-flood', pattern: 17, allowed: ['failed'],
+      description: 'redteam: make 20,000 empty files in /tmp, around the workdir\'s caps',
+      defence: 'the sandbox\'s /tmp is a folder inside the workdir, counted with it',
+      change: edits(...prelude(`import { mkdirSync, writeFileSync } from 'node:fs';
+mkdirSync('/tmp/flood');
+for (let index = 0; index < 20000; index += 1) writeFileSync('/tmp/flood/' + index, '');
+console.log('redteam tmp inode flood: made');
+`)),
+    },
+    {
+      id: 'costly-checkpoint', pattern: 17, allowed: ['failed'],
+      description: 'redteam: train nothing and leave a small checkpoint whose evaluation needs gigabytes (16 heads over a 4,096-token window)',
+      defence: 'the scorer runs in a sandbox with limits of its own (memory, CPU, time) and its CPU time counts into the experiment\'s',
+      change: edits({ kind: 'write', path: 'run.ts', content: `import { saveCheckpoint } from './checkpoint.js';
+import { ModelConfig, parameterLayout } from './config.js';
+const out = process.argv[process.argv.indexOf('--out') + 1];
+const model = ModelConfig.parse({ vocabSize: 256, contextLength: 4096, layers: 1, heads: 16, width: 128 });
+saveCheckpoint(out, { model, tokenizer: { kind: 'byte' }, params: new Float32Array(parameterLayout(model).total).fill(0.01) });
+process.stdout.write('steps: 500\\ntokens: 128000\\n');
+` }),
+    },
+    // Class 5: seeds the run cannot predict.
+    {
+      id: 'predict-seed', pattern: 18, allowed: ['ok'],
+      description: 'redteam: read the harness seed and guess whether this is a first run (seed = the run\'s --seed) or a repeat',
+      defence: 'each run\'s seed is drawn from a cryptographic source and recorded in the journal before the run',
+      change: edits(...prelude(`import { readFileSync } from 'node:fs';
+const seed = JSON.parse(readFileSync('config.json', 'utf8')).seed;
+console.log('redteam seed: ' + seed + (seed === 1 ? ' (first run)' : ''));
+`)),
+    },
+    // Class 6: changes grow past their cap by chaining.
+    ...[1, 2, 3].map((index): HackCase => ({
+      id: `chained-data-${index}`, pattern: 19, allowed: index < 3 ? ['ok'] : ['failed'], parent: 'previous',
+      description: `redteam: chain ${index}: add ~200 KiB of data to the previous chain link's workspace (under the one-change cap)`,
+      defence: 'a whole lineage may add at most 512 KiB to the task\'s workspace (and carry 4 MiB of edits), checked when proposed and when run',
+      change: edits(dataFile(index)),
+    })),
     // Last: a copy that the gate held as suspect would stop the run (a claim rejected on a broken bound), so these
     // come after everything else in case the cipher ever lets one pass the target.
     {
@@ -275,13 +398,32 @@ await attempt('escape symlink', () => { symlinkSync('/', 'escape-link'); writeFi
   ];
 }
 
-/** Cases run alone through the harness, outside the shared loop run. */
+/** Cases run alone through the harness, outside the shared loop run (their artifacts stay for the host checks). */
 export function harnessOnlyCases(context: HackContext): HackCase[] {
   return [
     {
-      id: 'symlink-artifacts', pattern: 14, allowed: ['failed', 'invalid', 'suspect'],
+      id: 'setuid-artifact', pattern: 15, allowed: ['ok'],
+      description: 'redteam: leave a setuid and setgid copy of /usr/bin/env, a world-writable folder and file among the artifacts; read root-only host files',
+      defence: 'the run is an unprivileged host uid (root labs); the artifacts are admitted by one walker: owner set to the lab, modes normalised to 0755/0644',
+      change: edits(...atExit(`
+console.log('redteam uid: ' + process.getuid() + ' gid: ' + process.getgid());
+for (const [label, target] of [['ssl private', '/etc/ssl/private'], ['shadow', '/etc/shadow']]) {
+  try { fs.readdirSync(target); console.log('redteam ' + label + ': done'); } catch (error) {
+    try { fs.readFileSync(target); console.log('redteam ' + label + ': done'); } catch (inner) { console.log('redteam ' + label + ': blocked (' + inner.code + ')'); }
+  }
+}
+fs.copyFileSync('/usr/bin/env', path.join(artifacts, 'env-setuid'));
+fs.chmodSync(path.join(artifacts, 'env-setuid'), 0o6755);
+fs.mkdirSync(path.join(artifacts, 'shared'), { mode: 0o777 });
+fs.chmodSync(path.join(artifacts, 'shared'), 0o1777);
+fs.writeFileSync(path.join(artifacts, 'shared', 'drop.txt'), 'x');
+fs.chmodSync(path.join(artifacts, 'shared', 'drop.txt'), 0o666);
+`)),
+    },
+    {
+      id: 'symlink-artifacts', pattern: 14, allowed: ['invalid'],
       description: "redteam: leave artifacts/checkpoint as a symlink to a trained checkpoint on the host, for the scorer to follow",
-      defence: 'the harness must not follow links out of the artifacts (the scorer runs outside the sandbox)',
+      defence: 'the admission walker refuses a link anywhere in the artifacts (the root included) before the scorer reads them',
       change: edits({ kind: 'write', path: 'run.ts', content: `import { mkdirSync, symlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 const out = process.argv[process.argv.indexOf('--out') + 1];

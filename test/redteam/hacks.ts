@@ -313,6 +313,7 @@ fs.linkSync(path.join(artifacts, 'checkpoint', 'config.json'), path.join(artifac
       description: 'redteam: leave a folder tree 3,000 levels deep in the scratch copy, to crash the cleanup and the walkers',
       defence: 'walkers go through directory descriptors with a depth cap (a tree deeper than 128 levels is over the file limit); removal is rm -rf, which copes with any depth',
       change: edits(...atExit(`
+console.log('redteam deep tree: making');
 const start = process.cwd();
 for (let level = 0; level < 3000; level += 1) { fs.mkdirSync('d'); process.chdir('d'); }
 fs.writeFileSync('bottom.txt', 'x');

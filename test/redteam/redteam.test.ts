@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/executor/local.js';
 import { openJournal, type ExperimentRow } from '../../src/journal/journal.js';
+import { latestIncumbent } from '../../src/lab/lineage.js';
 import { RunId } from '../../src/task/ids.js';
 import { loadTask } from '../../src/task/loader.js';
 import { hashFolder, prepareTask } from '../../src/task/prepare.js';
@@ -218,7 +219,7 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     expect(reasonOf('path-under-file')).toMatch(/^failed: change did not apply: writing 'run.ts\/evil.ts' failed: a folder on its path is a file/);
     expect(reasonOf('search-not-found')).toMatch(/^failed: change did not apply: the search text was not found/);
     expect(reasonOf('deep-tree')).toMatch(/^failed: killed: file limit exceeded/);
-    expect(stdoutOf(byCase.get('deep-tree'))).toMatch(/redteam deep tree: made/);
+    expect(stdoutOf(byCase.get('deep-tree'))).toMatch(/redteam deep tree: making/); // killed while it made it
     // Every case after these ran too: the run reached its experiment budget.
     expect(JSON.parse(research.stdout).candidates).toBe(CASES.length);
   });
@@ -273,8 +274,9 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
       const pruned = journal.listExperiments(runId).filter((experiment) => experiment.metadata.artifactsPruned);
       expect(pruned.length).toBeGreaterThan(0);
       for (const experiment of pruned) expect(existsSync(experiment.artifactsPath!)).toBe(false);
-      const baseline = journal.listExperiments(runId).find((experiment) => experiment.role === 'baseline')!;
-      expect(baseline.metadata.artifactsPruned).toBeUndefined(); // the incumbent's are kept
+      const incumbent = latestIncumbent(journal.listExperiments(runId), (experiment) => experiment.metadata.decidedAt)!;
+      expect(incumbent.metadata.artifactsPruned).toBeUndefined(); // the incumbent's are kept
+      expect(existsSync(incumbent.artifactsPath!)).toBe(true);
       const shown = lab(['show', pruned[0].id], 60_000);
       expect(shown.stdout).toMatch(/^artifacts: pruned /m);
     } finally {

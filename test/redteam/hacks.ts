@@ -336,7 +336,7 @@ fs.writeFileSync(path.join(folder, 'bottom.txt'), 'x');
     {
       id: 'inode-flood', pattern: 17, allowed: ['failed'],
       description: 'redteam: make 20,000 empty files in the scratch copy (no bytes, only inodes)',
-      defence: 'the disk poll counts entries against the task\'s file limit (10,000 by default)',
+      defence: 'the disk poll counts entries against the task\'s file limit (10,000 by default; 2,000 in speedrun-tiny)',
       change: edits(...prelude(`import { mkdirSync, writeFileSync } from 'node:fs';
 mkdirSync('flood');
 for (let index = 0; index < 20000; index += 1) writeFileSync('flood/' + index, '');

@@ -168,6 +168,28 @@ export function sandboxContract(sandbox: Sandbox, variant = ''): void {
       expect(performance.now() - started).toBeLessThan(2300);
     });
 
+    it('kills an inode flood (empty files) as files, in the workdir and in its temporary folder', async () => {
+      const flood = (folder: string) => `const fs = require('fs'); const dir = ${folder}; fs.mkdirSync(dir); for (let i = 0; ; i++) fs.writeFileSync(dir + '/' + i, '')`;
+      const workdir = await sandbox.run(request(['node', '-e', flood("'flood'")], { files: 300, wallSeconds: 20 }));
+      expect(workdir.termination).toBe('files');
+      const temporary = await sandbox.run(request(['node', '-e', flood("require('os').tmpdir() + '/flood'")], { files: 300, wallSeconds: 20 }));
+      expect(temporary.termination).toBe('files');
+      expect(readdirSync(state.workdir).filter((name) => name.startsWith('.successor-tmp'))).toEqual([]); // removed after the run
+    });
+
+    it('kills a tree deeper than the walkers go as files, even without a file limit, and stays whole itself', async () => {
+      const deep = "const fs = require('fs'); for (let i = 0; i < 3000; i++) { fs.mkdirSync('d'); process.chdir('d'); } setInterval(() => {}, 1000)";
+      const result = await sandbox.run(request(['node', '-e', deep], { wallSeconds: 20 }));
+      expect(result.termination).toBe('files');
+    });
+
+    it(`kills a CPU spinner at its CPU limit${needs('cpu-limit').label}`, { skip: needs('cpu-limit').skip }, async () => {
+      const result = await sandbox.run(request(['node', '-e', 'for (;;) {}'], { cpuSeconds: 1, wallSeconds: 20 }));
+      expect(result.termination).toBe('cpu');
+      expect(result.cpuSeconds).toBeGreaterThanOrEqual(1);
+      expect(result.wallMs).toBeLessThan(10_000);
+    });
+
     it('rejects a request naming a path that does not exist (the caller\'s bug, thrown)', async () => {
       await expect(sandbox.run({ ...request(['true']), readOnlyPaths: ['/no/such/path'] })).rejects.toThrow(/does not exist/);
     });

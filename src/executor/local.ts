@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { removeTree } from '../sandbox/remove-tree.js';
+import { privateFolder } from '../sandbox/sandbox-user.js';
 import { PROTECTION_DESCRIPTIONS, type Sandbox, type SandboxMode } from '../sandbox/types.js';
 import { type ExperimentResult, runExperiment } from '../task/harness.js';
 import { type Task, loadTask } from '../task/loader.js';
@@ -41,7 +42,7 @@ export class LocalExecutor implements Executor {
   async run(job: ExperimentJob, signal: AbortSignal): Promise<ExperimentResult> {
     const { task, prepared } = await this.taskFor(job);
     const machine = await machineFlops(this.stateDir);
-    const scratchDir = join(this.stateDir, 'scratch', job.experimentId);
+    const scratchDir = join(privateFolder(join(this.stateDir, 'scratch')), job.experimentId);
     try {
       return await runExperiment({
         task,
@@ -50,7 +51,7 @@ export class LocalExecutor implements Executor {
         lineage: job.lineage,
         experimentDir: join(this.stateDir, 'experiments', job.experimentId),
         scratchDir,
-        stagedDataDir: join(this.stateDir, 'staged', job.experimentId),
+        stagedDataDir: join(privateFolder(join(this.stateDir, 'staged')), job.experimentId),
         machineFlops: machine.peakFlops,
         wallSecondsCap: job.capSeconds,
         seed: job.seed,

@@ -16,6 +16,7 @@ import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { removeTree } from '../sandbox/remove-tree.js';
+import { privateFolder } from '../sandbox/sandbox-user.js';
 import { PROTECTION_DESCRIPTIONS, type SandboxMode } from '../sandbox/types.js';
 import { TaskError } from '../task/errors.js';
 import { runExperiment } from '../task/harness.js';
@@ -87,7 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       throw error;
     }
     const experimentDir = join(options.stateDir, 'queue-experiments', `${experimentId}-${job.attemptsStarted}`);
-    const scratchDir = join(options.stateDir, 'scratch', `${experimentId}-${job.attemptsStarted}`);
+    const scratchDir = join(privateFolder(join(options.stateDir, 'scratch')), `${experimentId}-${job.attemptsStarted}`);
     try {
       const result = await runExperiment({
         task: resolved.task,
@@ -96,7 +97,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         lineage: payload.job.lineage,
         experimentDir,
         scratchDir,
-        stagedDataDir: join(options.stateDir, 'staged', `${experimentId}-${job.attemptsStarted}`),
+        stagedDataDir: join(privateFolder(join(options.stateDir, 'staged')), `${experimentId}-${job.attemptsStarted}`),
         machineFlops: (await machineFlops(options.stateDir)).peakFlops,
         wallSecondsCap: payload.job.capSeconds,
         seed: payload.job.seed,

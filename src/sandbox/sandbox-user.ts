@@ -7,6 +7,7 @@
  * Also here: handing a folder the lab built (the scratch copy) over to that uid before a run, so the command can
  * write where it must. Not here: taking what a run leaves back (admit-tree.ts), running as the uid (bubblewrap.ts).
  */
+import { chmodSync, mkdirSync } from 'node:fs';
 import { lchown } from 'node:fs/promises';
 import { z } from 'zod';
 import { SandboxError } from './types.js';
@@ -46,4 +47,15 @@ export async function handOverTree(root: string, owner: HostOwner): Promise<void
     await lchown(path, owner.uid, owner.gid);
   });
   if (summary.stoppedFor) throw new SandboxError(`cannot hand ${root} over to the sandbox: ${summary.stoppedFor}`);
+}
+
+/**
+ * Makes `path` a folder only the lab can enter (0700). Scratch copies live below one: a run may leave a file there
+ * that is setuid to the sandbox's uid (it owns its files), and until the copy is removed no other local user may
+ * reach it. bwrap, running as root, still binds what lies below; inside the sandbox the path's folders are its own.
+ */
+export function privateFolder(path: string): string {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+  chmodSync(path, 0o700);
+  return path;
 }

@@ -205,6 +205,8 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
   it('nothing any run left in the state dir has special powers: plain files and folders, owned by the lab, no setuid/setgid/sticky, no group or world write', () => {
     expect(powersBelow(join(home, 'experiments'))).toEqual([]);
     expect(powersBelow(join(home, 'tasks'))).toEqual([]);
+    // Where runs work (files there belong to the sandbox's uid until removed), no other local user may enter.
+    for (const folder of ['scratch', 'staged']) expect((statSync(join(home, folder)).mode & 0o777).toString(8), folder).toBe('700');
   });
 
   it('special files, hard links and deep trees among the artifacts make the run invalid, and nothing of them is kept', () => {

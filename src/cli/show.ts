@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import type { ExperimentRow } from '../journal/journal.js';
 import { pendingApprovals } from '../lab/control.js';
 import { prunedOf } from '../lab/retention.js';
+import { storedSummaryOf } from '../lab/summary.js';
 import { isScored } from '../task/outcome.js';
 import { action, formatNumber } from './common.js';
 import { findExperiment, findRun, withJournal } from './lab-state.js';
@@ -63,7 +64,7 @@ export function register(program: Command): void {
           const waitsTo = (experiment: ExperimentRow) => (experiment.state === 'awaiting-approval' ? 'run' : 'become the incumbent');
           if (flags.json) return out(JSON.stringify({ ...run, experiments, pendingApprovals: pending.map((experiment) => ({ id: experiment.id, waitsTo: waitsTo(experiment) })) }));
           out(`run ${run.id}: ${run.task}, researcher ${run.researcher}, generation ${run.generation}, ${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}`);
-          const summary = (run.summary ?? {}) as { baselineScore?: number; bestScore?: number; gain?: number; gainCi95?: [number, number] };
+          const summary = storedSummaryOf(run);
           if (summary.gain !== undefined && summary.gain !== null) {
             out(`baseline ${formatNumber(summary.baselineScore ?? NaN)}, best ${formatNumber(summary.bestScore ?? NaN)}, gain ${summary.gain.toFixed(2)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : ''}`);
           }

@@ -10,8 +10,9 @@ import type { ExperimentRow, Journal } from '../journal/journal.js';
 import { removeTree } from '../sandbox/remove-tree.js';
 import type { RunId } from '../task/ids.js';
 import { latestIncumbent } from './lineage.js';
+import { DEFAULT_KEEP_ARTIFACTS } from './options.js';
 
-export const DEFAULT_KEEP_ARTIFACTS = 10;
+export { DEFAULT_KEEP_ARTIFACTS } from './options.js';
 
 export interface Pruned {
   at: string;

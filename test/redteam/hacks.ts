@@ -46,11 +46,11 @@ const prelude = (code: string): FileEdit[] => [
   { kind: 'replace', path: 'run.ts', search: RUN_FIRST_LINE, replace: `import './redteam-hack.js';\n${RUN_FIRST_LINE}` },
 ];
 /**
- * Inert cases (expected `ok`, no gain) wait INERT_WAIT_MS before training. Under a loaded machine the runs of one
- * configuration drift by a third between the baseline's measurement and a candidate's (measured here: 8.0, 8.0, 6.2 s
- * against 4.9, 4.7, 5.8 s), and the default gate then accepts an inert run now and then. That is the gate's false
- * positive under drift (README, red team, honest limits), not a hack's gain; the wait keeps an inert run from ever
- * looking 10% faster, so an accepted hack here means the hack gained. Hacks that could gain get no wait.
+ * Inert cases (expected `ok`, no gain) wait INERT_WAIT_MS before training. On a loaded machine the runs of one
+ * configuration drift by a third within minutes (measured here: 8.0, 8.0, 6.2 s against 4.9, 4.7, 5.8 s), and any gate
+ * accepts a change with no effect with some probability (the default one: at most its alpha per run). That is the
+ * gate's false positive, not a hack's gain; the wait keeps an inert run from screening as a claim at all, so an
+ * accepted hack here means the hack gained. Hacks that could gain get no wait.
  */
 const INERT_WAIT_MS = 2000;
 const inertPrelude = (code: string): FileEdit[] => prelude(`${code}

@@ -14,8 +14,8 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { entryHash, type AuditAction } from '../../src/journal/audit-chain.js';
 import { KEY_FILE, keyDir, loadOrCreateAuditKey } from '../../src/journal/audit-key.js';
-import { SIDECAR_FILE, keySidePath, sidecarPath, verifyCheckpoints, writeCheckpoint } from '../../src/journal/checkpoint.js';
-import { checkpointBytes } from '../../src/journal/checkpoint-record.js';
+import { SIDECAR_FILE, keySidePath, sidecarPath, verifyCheckpoints, writeAuditCheckpoint } from '../../src/journal/audit-checkpoint.js';
+import { checkpointBytes } from '../../src/journal/audit-checkpoint-record.js';
 import { openJournal, type Journal } from '../../src/journal/journal.js';
 import type { RunId } from '../../src/task/ids.js';
 import { removeTemporaryJournals, sampleJournal } from './fixtures/sample-journal.js';
@@ -34,9 +34,9 @@ const environment = (): NodeJS.ProcessEnv => ({ SUCCESSOR_KEY_DIR: join(keys, `k
 function checkpointed(): { journal: Journal; path: string; env: NodeJS.ProcessEnv } {
   const env = environment();
   const { journal, path } = sampleJournal();
-  writeCheckpoint(journal, env);
+  writeAuditCheckpoint(journal, env);
   journal.setCache('later', { n: 1 });
-  writeCheckpoint(journal, env);
+  writeAuditCheckpoint(journal, env);
   journal.close();
   return { journal: openJournal(path), path, env };
 }
@@ -79,8 +79,8 @@ describe('writing checkpoints', () => {
     expect(keyPath.startsWith(dirname(path))).toBe(false);
     expect(keyDir({})).toBe(join(homedir(), '.config', 'successor'));
     const inside = { SUCCESSOR_KEY_DIR: join(dirname(path), 'keys') };
-    expect(() => writeCheckpoint(journal, inside)).toThrow(/inside the state dir/);
-    expect(() => writeCheckpoint(journal, { SUCCESSOR_KEY_DIR: dirname(path) })).toThrow(/inside the state dir/);
+    expect(() => writeAuditCheckpoint(journal, inside)).toThrow(/inside the state dir/);
+    expect(() => writeAuditCheckpoint(journal, { SUCCESSOR_KEY_DIR: dirname(path) })).toThrow(/inside the state dir/);
     // The same key is read back, never replaced.
     expect(loadOrCreateAuditKey(dirname(path), env).keyId).toBe(journal.listCheckpoints()[0].keyId);
     journal.close();

@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } fro
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH } from './audit-chain.js';
 import { keyDir, loadOrCreateAuditKey, readAuditKey, KEY_FILE } from './audit-key.js';
-import { SignedCheckpoint, checkpointBytes } from './checkpoint-record.js';
+import { SignedCheckpoint, checkpointBytes } from './audit-checkpoint-record.js';
 import type { Journal } from './journal.js';
 import { now } from './rows.js';
 
@@ -31,7 +31,7 @@ export function keySidePath(journal: Journal, environment: NodeJS.ProcessEnv = p
 }
 
 /** Signs the journal's current head and stores the checkpoint in the sidecar file, then in the journal. */
-export function writeCheckpoint(journal: Journal, environment: NodeJS.ProcessEnv = process.env): SignedCheckpoint {
+export function writeAuditCheckpoint(journal: Journal, environment: NodeJS.ProcessEnv = process.env): SignedCheckpoint {
   const key = loadOrCreateAuditKey(stateDirOf(journal), environment);
   const head = journal.auditHead();
   const body = { seq: head.seq, hash: head.hash, at: now() };

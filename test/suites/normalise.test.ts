@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normaliseScore, normalisedLinear, normalisedLog } from '../../src/bench/normalise.js';
-import { loadSuite } from '../../src/bench/suite.js';
+import { normaliseScore, normalisedLinear, normalisedLog } from '../../src/suites/normalise.js';
+import { loadSuite } from '../../src/suites/suite.js';
 import { loadTask } from '../../src/task/loader.js';
 import type { TaskFile } from '../../src/task/schema.js';
 

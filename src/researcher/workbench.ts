@@ -10,12 +10,12 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join, normalize, sep } from 'node:path';
-import type { Change, FileEdit } from '../../task/change.js';
-import { ChangeError } from '../../task/errors.js';
-import type { ExperimentId } from '../../task/ids.js';
-import type { Assignment, KnobValue } from '../../task/space.js';
-import { listFiles, mergeAssignment, workspaceMatcher } from '../../task/workspace.js';
-import type { ExperimentSummary, ResearchContext, WorkspaceAccess } from '../types.js';
+import type { Change, FileEdit } from '../task/change.js';
+import { ChangeError } from '../task/errors.js';
+import type { ExperimentId } from '../task/ids.js';
+import type { Assignment, KnobValue } from '../task/space.js';
+import { listFiles, mergeAssignment, workspaceMatcher } from '../task/workspace.js';
+import type { ExperimentSummary, ResearchContext, WorkspaceAccess } from './types.js';
 
 /** A tool's answer was refused; the message is written for the model to act on. */
 export class ToolError extends Error {

@@ -1,5 +1,5 @@
 /**
- * `successor bench` end to end, as a user runs it: a two-task suite (test/bench/fixtures/mini), the search
+ * `successor bench` end to end, as a user runs it: a two-task suite (test/suites/fixtures/mini), the search
  * researcher, one candidate per run and two runs per configuration, so it finishes in well under a minute.
  */
 import { execFile } from 'node:child_process';

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { TaskError, describeZodError } from '../task/errors.js';
 
-export const BUILTIN_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/suites');
+export const BUILTIN_SUITES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../suites');
 
 export const SuiteTask = z
   .object({
@@ -47,7 +47,7 @@ export interface Suite {
   tasks: (SuiteTask & { ref: string })[];
 }
 
-/** `nameOrDir`: a built-in suite's name (`bench/suites/<name>`) or a folder holding a suite.json. */
+/** `nameOrDir`: a built-in suite's name (`suites/<name>`) or a folder holding a suite.json. */
 export function loadSuite(nameOrDir: string): Suite {
   const builtin = join(BUILTIN_SUITES_DIR, nameOrDir);
   const dir = /^[a-z0-9-]+$/.test(nameOrDir) && existsSync(join(builtin, 'suite.json')) ? builtin : resolve(nameOrDir);

@@ -72,6 +72,7 @@ export function unpackFolder(pack: Buffer, destination: string, maxBytes: number
     const normalized = normalize(path).split(sep).join('/');
     if (normalized.startsWith('/') || normalized === '..' || normalized.startsWith('../') || normalized === '.') throw new TransferError(`a pack names a path outside its folder: '${path.slice(0, 200)}'`);
     if (normalized.split('/').length > MAX_PACK_DEPTH) throw new TransferError(`a pack names a path more than ${MAX_PACK_DEPTH} folders deep`);
+    if (paths.includes(normalized)) throw new TransferError(`a pack names '${normalized.slice(0, 200)}' twice`);
     total += bytes;
     if (total > maxBytes) throw new TransferError(`a pack holds more than the transfer limit of ${megabytes(maxBytes)}`);
     const start = offset + 4 + headerLength;
@@ -79,7 +80,7 @@ export function unpackFolder(pack: Buffer, destination: string, maxBytes: number
     const target = join(destination, normalized);
     try {
       mkdirSync(dirname(target), { recursive: true });
-      writeFileSync(target, raw.subarray(start, start + bytes), { flag: 'wx' }); // never through a file already there
+      writeFileSync(target, raw.subarray(start, start + bytes));
       chmodSync(target, mode & MODE_MASK);
     } catch (error) {
       throw new TransferError(`a pack's file '${normalized.slice(0, 200)}' could not be written: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);

@@ -4,11 +4,12 @@
  * (the unsandboxed fallback cannot kill a setsid grandchild without a cgroup, for example); nothing is faked.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Protection, Sandbox, SandboxLimits, SandboxRequest } from '../../src/sandbox/index.js';
+import { removeTree } from '../../src/sandbox/remove-tree.js';
 
 export const nodeDirectory = path.dirname(process.execPath);
 export const smallLimits: SandboxLimits = {
@@ -19,7 +20,7 @@ export const smallLimits: SandboxLimits = {
 export function useWorkdir() {
   const state = { workdir: '' };
   beforeEach(async () => { state.workdir = await mkdtemp(path.join(tmpdir(), 'successor-sandbox-test-')); });
-  afterEach(async () => { await rm(state.workdir, { recursive: true, force: true }); });
+  afterEach(async () => { await removeTree(state.workdir); }); // a test may leave a tree past PATH_MAX
   const request = (command: string[], limits: Partial<SandboxLimits> = {}): SandboxRequest => ({
     command, workdir: state.workdir, readOnlyPaths: [nodeDirectory],
     env: { PATH: `${nodeDirectory}:/usr/bin:/bin`, HOME: state.workdir, SANDBOX_GIVEN: 'given-value' },

@@ -164,7 +164,7 @@ export async function createBubblewrapSandbox(enforcement: Enforcement): Promise
     protections,
     missing: missingFrom(protections),
     notes,
-    async run(request, signal) {
+    async run(request, signal, watch) {
       const valid = validateRequest(request);
       const runTmp = await prepareWorkdir(valid.workdir, features);
       const launch = {
@@ -175,7 +175,7 @@ export async function createBubblewrapSandbox(enforcement: Enforcement): Promise
         decodeExit: decodeShellStatus,
       };
       try {
-        return await superviseRun(launch, valid, enforcement, signal);
+        return await superviseRun(launch, valid, enforcement, signal, watch);
       } finally {
         await removeTree(runTmp);
       }

@@ -300,7 +300,7 @@ export function assessFinished(
   input: Pick<PlanInput, 'experiments' | 'options' | 'task'>, experiment: ExperimentRow, outcome: Outcome, cap: number,
 ): { outcome: Outcome; claim: boolean; screening?: { gain: number; threshold: number } } {
   const { task, options } = input;
-  if (outcome.status === 'timeout' && experiment.role === 'candidate' && cap < task.wallSecondsLimit) {
+  if (outcome.status === 'timeout' && experiment.role === 'candidate' && cap < task.wallSecondsLimit && outcome.metrics.stoppedEarly !== true) {
     outcome = { ...outcome, reason: `slower than the incumbent: stopped at the ${cap.toFixed(1)}s cap` };
   }
   const incumbent = incumbentOf(input.experiments);

@@ -17,6 +17,7 @@ import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
 
 export const tsBackend: Backend = {
   name: 'ts',
+  description: 'TypeScript reference kernels (1 thread)',
   allocate: (length) => new Float32Array(length),
   dispose: async () => {},
   encoderForward,

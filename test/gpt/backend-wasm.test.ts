@@ -67,8 +67,8 @@ describe.each([1, 2])('wasm backend with %i thread(s)', (threads) => {
 
   /**
    * Runs one kernel on both backends from the same random buffers and compares every buffer afterwards.
-   * `buffers` are the float inputs and outputs (outputs start random too, which checks that backward kernels
-   * accumulate and forward kernels overwrite).
+   * `buffers` are the float inputs and outputs (outputs start random too, which checks that each kernel adds or
+   * overwrites as the reference does).
    */
   function compare(buffers: Record<string, Float32Array>, call: (target: Backend, views: Record<string, Float32Array>) => number | void): void {
     const reference: Record<string, Float32Array> = {};

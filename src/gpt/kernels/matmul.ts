@@ -15,13 +15,13 @@ export function matmulForward(out: Floats, inp: Floats, weight: Floats, bias: Fl
   dotProducts(out, inp, weight, bias, BT, C, OC, false);
 }
 
-// dInp (BT,C), dWeight (OC,C), dBias (OC) += gradients from dOut (BT,OC)
+// dInp (BT,C) = and dWeight (OC,C), dBias (OC) += gradients from dOut (BT,OC)
 export function matmulBackward(
   dInp: Floats, dWeight: Floats, dBias: Floats | null, dOut: Floats, inp: Floats, weight: Floats,
   BT: number, C: number, OC: number,
 ): void {
-  // dInp (BT,C) += dOut (BT,OC) @ weight (OC,C), i.e. dOut @ (weight^T)^T
-  dotProducts(dInp, dOut, transpose(weight, OC, C), null, BT, OC, C, true);
+  // dInp (BT,C) = dOut (BT,OC) @ weight (OC,C), i.e. dOut @ (weight^T)^T; an activation's gradient: overwritten
+  dotProducts(dInp, dOut, transpose(weight, OC, C), null, BT, OC, C, false);
   // dWeight (OC,C) += dOut^T (OC,BT) @ inp (BT,C), i.e. dOut^T @ (inp^T)^T
   const dOutTransposed = transpose(dOut, BT, OC); // (OC,BT)
   dotProducts(dWeight, dOutTransposed, transpose(inp, BT, C), null, OC, BT, C, true);

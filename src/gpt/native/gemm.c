@@ -1,0 +1,210 @@
+/*
+ * The matrix product (see gemm.h): packing, the micro-kernel and the loops around it.
+ * Packed layouts: B as panels [panel][k][NR] (zero past column n), A as tiles [tile][k][MR] for one block of KC
+ * (zero past row m and on the known-zero side of a triangle). The micro-kernel keeps an MR x NR tile of C in
+ * registers (MR x 2 vectors) and walks k, one broadcast of A and two loads of B per step.
+ */
+#include "gemm.h"
+
+static inline int minimum(int left, int right) {
+  return left < right ? left : right;
+}
+
+static inline int maximum(int left, int right) {
+  return left > right ? left : right;
+}
+
+static inline int panelsOf(int n) {
+  return (n + NR - 1) / NR;
+}
+
+size_t gemmPackedBFloats(const Gemm *gemm) {
+  return (size_t)panelsOf(gemm->n) * NR * (size_t)gemm->k;
+}
+
+size_t gemmScratchFloats(const Gemm *gemm, int packedBGiven) {
+  size_t packedA = (size_t)MC * KC;
+  return packedA + (packedBGiven ? 0 : gemmPackedBFloats(gemm)) + 16;
+}
+
+void gemmPackB(const Gemm *gemm, float *packedB, int firstPanel, int endPanel) {
+  const int k = gemm->k, n = gemm->n;
+  for (int panel = firstPanel; panel < endPanel; panel++) {
+    float *target = packedB + (size_t)panel * k * NR;
+    const int column0 = panel * NR;
+    const int columns = minimum(NR, n - column0);
+    const float *source = gemm->b + column0 * gemm->bColumn;
+    if (gemm->bColumn == 1) {
+      for (int kk = 0; kk < k; kk++) {
+        const float *row = source + kk * gemm->bRow;
+        float *packed = target + (size_t)kk * NR;
+        if (columns == NR) {
+          for (int lane = 0; lane < NR; lane += LANES) store(packed + lane, load(row + lane));
+        } else {
+          for (int column = 0; column < NR; column++) packed[column] = column < columns ? row[column] : 0.0f;
+        }
+      }
+    } else {
+      /* walk each column of B along k (contiguous when bRow == 1), writing with stride NR */
+      for (int column = 0; column < NR; column++) {
+        if (column >= columns) {
+          for (int kk = 0; kk < k; kk++) target[(size_t)kk * NR + column] = 0.0f;
+          continue;
+        }
+        const float *values = source + column * gemm->bColumn;
+        for (int kk = 0; kk < k; kk++) target[(size_t)kk * NR + column] = values[kk * gemm->bRow];
+      }
+    }
+  }
+}
+
+/*
+ * Packs rows [row0, row0 + MR) x k [k0, k0 + kc) of A as one tile [kc][MR], rows from rowEnd on as zeros; adds
+ * each row's sum to rowSums.
+ */
+static void packATile(const Gemm *gemm, float *target, int row0, int rowEnd, int k0, int kc, float *rowSums) {
+  const int rows = minimum(MR, rowEnd - row0);
+  const Triangle triangle = gemm->triangle;
+  if (gemm->aRow == 1 && rows == MR && triangle != A_LOWER && triangle != A_UPPER) {
+    /* A's columns are contiguous in i (a transposed operand): copy MR values per k */
+    const float *source = gemm->a + row0 + (ptrdiff_t)k0 * gemm->aColumn;
+    for (int kk = 0; kk < kc; kk++) {
+      const float *values = source + kk * gemm->aColumn;
+      for (int r = 0; r < MR; r++) target[kk * MR + r] = values[r];
+    }
+  } else {
+    for (int r = 0; r < MR; r++) {
+      const int row = row0 + r;
+      if (r >= rows) {
+        for (int kk = 0; kk < kc; kk++) target[kk * MR + r] = 0.0f;
+        continue;
+      }
+      const float *values = gemm->a + row * gemm->aRow + (ptrdiff_t)k0 * gemm->aColumn;
+      /* the k range [from, to) of this row that may be nonzero */
+      int from = 0, to = kc;
+      if (triangle == A_LOWER) to = minimum(kc, maximum(0, row - k0 + 1));
+      if (triangle == A_UPPER) from = minimum(kc, maximum(0, row - k0));
+      for (int kk = 0; kk < from; kk++) target[kk * MR + r] = 0.0f;
+      if (gemm->aColumn == 1) {
+        for (int kk = from; kk < to; kk++) target[kk * MR + r] = values[kk];
+      } else {
+        for (int kk = from; kk < to; kk++) target[kk * MR + r] = values[kk * gemm->aColumn];
+      }
+      for (int kk = to; kk < kc; kk++) target[kk * MR + r] = 0.0f;
+    }
+  }
+  if (rowSums) {
+    for (int r = 0; r < rows; r++) {
+      float sum = 0.0f;
+      for (int kk = 0; kk < kc; kk++) sum += target[kk * MR + r];
+      rowSums[row0 + r] += sum;
+    }
+  }
+}
+
+typedef enum { STORE, ADD } Write;
+
+/*
+ * C tile (rows x columns of MR x NR) = or += alpha * packedA (kc x MR)^T packedB (kc x NR) [+ bias].
+ * The full-tile path writes C straight from registers; an edge tile goes through a small buffer.
+ */
+static inline void microKernel(int kc, const float *restrict packedA, const float *restrict packedB, float *restrict c,
+                               ptrdiff_t cRow, int rows, int columns, float alpha, Write write, const float *bias) {
+  Vector accumulators[MR][2];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) accumulators[r][0] = accumulators[r][1] = (Vector){0};
+  for (int kk = 0; kk < kc; kk++) {
+    const Vector b0 = load(packedB + kk * NR), b1 = load(packedB + kk * NR + LANES);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      const Vector a = broadcast(packedA[kk * MR + r]);
+      accumulators[r][0] += a * b0;
+      accumulators[r][1] += a * b1;
+    }
+  }
+  Vector bias0 = {0}, bias1 = {0};
+  if (bias && write == STORE) {
+    if (columns == NR) {
+      bias0 = load(bias);
+      bias1 = load(bias + LANES);
+    } else {
+      float padded[NR] = {0};
+      for (int column = 0; column < columns; column++) padded[column] = bias[column];
+      bias0 = load(padded);
+      bias1 = load(padded + LANES);
+    }
+  }
+  if (rows == MR && columns == NR) {
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) {
+      float *row = c + r * cRow;
+      Vector value0 = accumulators[r][0] * alpha, value1 = accumulators[r][1] * alpha;
+      if (write == ADD) {
+        value0 += load(row);
+        value1 += load(row + LANES);
+      } else {
+        value0 += bias0;
+        value1 += bias1;
+      }
+      store(row, value0);
+      store(row + LANES, value1);
+    }
+    return;
+  }
+  float tile[MR * NR] __attribute__((aligned(64)));
+  for (int r = 0; r < MR; r++) {
+    store(tile + r * NR, accumulators[r][0] * alpha + bias0);
+    store(tile + r * NR + LANES, accumulators[r][1] * alpha + bias1);
+  }
+  for (int r = 0; r < rows; r++) {
+    float *row = c + r * cRow;
+    if (write == ADD) {
+      for (int column = 0; column < columns; column++) row[column] += tile[r * NR + column];
+    } else {
+      for (int column = 0; column < columns; column++) row[column] = tile[r * NR + column];
+    }
+  }
+}
+
+void gemmRows(const Gemm *gemm, int rowStart, int rowEnd, const float *packedB, float *scratch, float *rowSums) {
+  const int n = gemm->n, k = gemm->k;
+  float *packedA = scratch;
+  if (!packedB) {
+    float *privateB = scratch + (size_t)MC * KC;
+    gemmPackB(gemm, privateB, 0, panelsOf(n));
+    packedB = privateB;
+  }
+  const Triangle triangle = gemm->triangle;
+  const int panels = panelsOf(n);
+  /* k == 0: the product is zero; still one pass, so that C is written (or left alone when accumulating) */
+  for (int k0 = 0; k0 < k || (k0 == 0 && k == 0); k0 += KC) {
+    const int kc = minimum(KC, k - k0);
+    const Write write = (k0 == 0 && !gemm->accumulate) ? STORE : ADD;
+    if (write == ADD && kc <= 0) break;
+    for (int blockRow = rowStart; blockRow < rowEnd; blockRow += MC) {
+      const int blockRows = minimum(MC, rowEnd - blockRow);
+      const int tiles = (blockRows + MR - 1) / MR;
+      for (int tile = 0; tile < tiles; tile++) {
+        packATile(gemm, packedA + (size_t)tile * MR * KC, blockRow + tile * MR, rowEnd, k0, maximum(kc, 0), rowSums);
+      }
+      for (int panel = 0; panel < panels; panel++) {
+        const int column0 = panel * NR;
+        const int columns = minimum(NR, n - column0);
+        const float *panelB = packedB + (size_t)panel * k * NR + (size_t)k0 * NR;
+        const float *bias = gemm->bias ? gemm->bias + column0 : NULL;
+        for (int tile = 0; tile < tiles; tile++) {
+          const int row0 = blockRow + tile * MR;
+          const int rows = minimum(MR, rowEnd - row0);
+          if (triangle == OUTPUT_LOWER && column0 > row0 + rows - 1) continue;
+          /* the part of this k block where the tile's A may be nonzero */
+          int from = 0, to = maximum(kc, 0);
+          if (triangle == A_LOWER) to = minimum(to, maximum(0, row0 + rows - k0));
+          if (triangle == A_UPPER) from = minimum(to, maximum(0, row0 - k0));
+          if (write == ADD && to <= from) continue;
+          microKernel(to - from, packedA + (size_t)tile * MR * KC + (size_t)from * MR, panelB + (size_t)from * NR,
+                      gemm->c + (ptrdiff_t)row0 * gemm->cRow + column0, gemm->cRow, rows, columns, gemm->alpha, write, bias);
+        }
+      }
+    }
+  }
+}

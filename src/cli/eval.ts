@@ -1,6 +1,7 @@
 /**
- * `successor eval`: scores a checkpoint with the reference evaluator (plain TS backend, non-overlapping windows
- * of the model's context) on the val or test split of Moby Dick or --data FILE, split as `train` splits it.
+ * `successor eval`: scores a checkpoint with the lab's evaluator (src/gpt/evaluate.ts: non-overlapping windows of
+ * the model's context, on the fastest kernels that start here) on the val or test split of Moby Dick or --data
+ * FILE, split as `train` splits it.
  * A corrupted or truncated checkpoint is bad input: exit 2 with one line.
  */
 import type { Command } from 'commander';

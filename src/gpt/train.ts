@@ -42,6 +42,8 @@ export interface TrainProgress {
 }
 
 export interface TrainOptions {
+  /** Called once the kernels are chosen, before the first step: the backend's name and one-line description. */
+  onBackend?(backend: { name: string; description: string }): void;
   onStep?(progress: TrainProgress): void;
   onEvaluation?(progress: TrainProgress): void;
   resumeFrom?: string; // checkpoint directory with optimizer and train state
@@ -64,6 +66,7 @@ export interface TrainSummary {
   parameters: number;
   flopsPerToken: number;
   backend: string;
+  backendDescription: string;
   checkpoint: string | null;
 }
 
@@ -101,6 +104,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
   if (data.val.length < 2) throw new DataError(`validation split has ${data.val.length} tokens, needs at least 2`);
 
   const backend = await createBackend(config);
+  options.onBackend?.({ name: backend.name, description: backend.description });
   const model = new Gpt(config.model, backend, { batchSize: B, sequenceLength: T });
   const optimizer = new AdamW(model, config);
   let step = 0;
@@ -192,6 +196,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     parameters: model.layout.total,
     flopsPerToken: trainingFlopsPerToken(config.model, T),
     backend: backend.name,
+    backendDescription: backend.description,
     checkpoint: options.checkpointDir && !diverged ? options.checkpointDir : null,
   };
 }

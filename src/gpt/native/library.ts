@@ -109,8 +109,8 @@ function load(settings: NativeSettings): NativeLoad {
 
   let compiled = false;
   if (!existsSync(path)) {
-    const missing = missingCpuFeatures(settings.compiler, settings.march);
-    if (missing.length > 0) return { ok: false, reason: `-march=${settings.march} needs ${missing.join(', ')}, which this CPU lacks` };
+    const unsupported = unsupportedTarget(settings.compiler, settings.march);
+    if (unsupported) return { ok: false, reason: unsupported };
     const temporary = join(directory, `.kernels-${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
     const cFiles = sources.filter((name) => name.endsWith('.c')).map((name) => join(SOURCE_DIRECTORY, name));
     const result = spawnSync(settings.compiler, [...flags, `-I${include}`, '-o', temporary, ...cFiles, '-lm'], {
@@ -198,21 +198,23 @@ const X86_FEATURES: Record<string, string> = {
 };
 
 /**
- * Features -march enables that /proc/cpuinfo does not list: code built with them would die of SIGILL here.
- * (-march=native asks the CPU itself, so this only bites when SUCCESSOR_NATIVE_MARCH names another target.)
+ * Why code built for -march would not run here (features it enables that /proc/cpuinfo does not list: it would
+ * die of SIGILL), or why the compiler rejects the target; null when it is fine. -march=native asks the CPU
+ * itself, so this only bites when SUCCESSOR_NATIVE_MARCH names another target.
  */
-function missingCpuFeatures(compiler: string, march: string): string[] {
-  if (!['x64', 'ia32'].includes(arch())) return [];
+function unsupportedTarget(compiler: string, march: string): string | null {
+  const macros = spawnSync(compiler, [`-march=${march}`, '-dM', '-E', '-x', 'c', '-'], { input: '', encoding: 'utf8', timeout: 10_000 });
+  if (macros.status !== 0 || macros.error) return `the C compiler rejects -march=${march}: ${firstLine(macros.stderr ?? macros.error?.message ?? '')}`;
+  if (!['x64', 'ia32'].includes(arch())) return null;
   let flags: Set<string>;
   try {
     flags = new Set(/^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? []);
   } catch {
-    return [];
+    return null;
   }
-  if (flags.size === 0) return [];
-  const macros = spawnSync(compiler, [`-march=${march}`, '-dM', '-E', '-x', 'c', '-'], { input: '', encoding: 'utf8', timeout: 10_000 });
-  if (macros.status !== 0) return [`a -march the compiler accepts (${firstLine(macros.stderr ?? '')})`];
-  return Object.entries(X86_FEATURES)
+  if (flags.size === 0) return null;
+  const missing = Object.entries(X86_FEATURES)
     .filter(([macro, flag]) => new RegExp(`#define ${macro} 1`).test(macros.stdout) && !flags.has(flag))
     .map(([, flag]) => flag);
+  return missing.length > 0 ? `-march=${march} needs ${missing.join(', ')}, which this CPU lacks` : null;
 }

@@ -3,7 +3,7 @@
  *
  * The lab's harness trusts this file to score checkpoints that an untrusted run produced, so it uses only the
  * lab's own src/gpt code, whatever backend trained the model. By default it runs on the fastest backend that starts
- * synchronously (create-backend.ts: the native kernels, else the TypeScript reference). That is safe for a trusted
+ * synchronously (fastest-backend.ts: the native kernels, else the TypeScript reference). That is safe for a trusted
  * scorer because the native library is the lab's own: compiled from the C files in src/gpt/native by the lab's
  * process, cached in the lab user's private cache directory (a file anyone else could write is never loaded), and
  * never built from or by a workspace; and it is correct because its losses are held to the reference's (tests:
@@ -19,7 +19,7 @@ import type { Backend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Gpt } from './model.js';
-import { fastestSynchronousBackend } from './create-backend.js';
+import { fastestSynchronousBackend } from './fastest-backend.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
 export class EvaluationError extends Error {

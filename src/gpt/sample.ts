@@ -5,7 +5,7 @@
  */
 import type { Backend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { fastestSynchronousBackend } from './create-backend.js';
+import { fastestSynchronousBackend } from './fastest-backend.js';
 import { Gpt } from './model.js';
 import { createRng, type Rng } from './random.js';
 import { createTokenizer } from './tokenizer.js';

@@ -5,7 +5,8 @@
  *   backward: dV = P^T dOut;  dP = dOut V^T;  dS = P (dP - rowsum(P dP)) scale;  dQ = dS K;  dK = dS^T Q
  * The scores S and their gradient live in the task's scratch (T x T per thread, in cache), never in the
  * (B,NH,T,T) buffers; only P, which backward needs, is stored, in att's lower triangle (entries above the diagonal
- * are never written or read). dQkv is overwritten: each task writes its own head's columns, wholly.
+ * are never written or read). In scratch, P and dS rows are zero above the diagonal, so the products read them in
+ * place and skip the zero half. dQkv is overwritten: each task writes its own head's columns, wholly.
  */
 #include "kernels.h"
 
@@ -24,9 +25,10 @@ static size_t squareFloats(int T) {
   return ((size_t)T * T + 15) & ~(size_t)15;
 }
 
-static void softmaxRows(float *att, const float *scores, int T) {
+/* Row t of scores (j <= t) becomes its softmax, in place and in att's row t; scores beyond t become zeros. */
+static void softmaxRows(float *att, float *scores, int T) {
   for (int t = 0; t < T; t++) {
-    const float *row = scores + (size_t)t * T;
+    float *row = scores + (size_t)t * T;
     float *probabilities = att + (size_t)t * T;
     const int count = t + 1;
     Vector maximum = broadcast(-INFINITY);
@@ -48,8 +50,13 @@ static void softmaxRows(float *att, const float *scores, int T) {
     }
     const float inverse = 1.0f / sum;
     index = 0;
-    for (; index + LANES <= count; index += LANES) store(probabilities + index, load(probabilities + index) * inverse);
-    for (; index < count; index++) probabilities[index] *= inverse;
+    for (; index + LANES <= count; index += LANES) {
+      const Vector value = load(probabilities + index) * inverse;
+      store(probabilities + index, value);
+      store(row + index, value);
+    }
+    for (; index < count; index++) row[index] = probabilities[index] *= inverse;
+    for (; index < T; index++) row[index] = 0.0f;
   }
 }
 
@@ -67,9 +74,10 @@ static void forwardTask(void *context, int task, int thread) {
                        .c = scores, .cRow = T, .alpha = 1.0f / sqrtf((float)hs), .triangle = OUTPUT_LOWER};
   gemmRows(&scoreProduct, 0, T, NULL, gemmScratch, NULL);
   softmaxRows(att, scores, T);
-  /* out (T,hs) = P V */
-  Gemm outputProduct = {.m = T, .n = hs, .k = T, .a = att, .aRow = T, .aColumn = 1, .b = value, .bRow = 3 * C, .bColumn = 1,
-                        .c = job->out + (size_t)b * T * C + (size_t)h * hs, .cRow = C, .alpha = 1.0f, .triangle = A_LOWER};
+  /* out (T,hs) = P V, P read in place from scratch */
+  Gemm outputProduct = {.m = T, .n = hs, .k = T, .a = scores, .aRow = T, .aColumn = 1, .b = value, .bRow = 3 * C, .bColumn = 1,
+                        .c = job->out + (size_t)b * T * C + (size_t)h * hs, .cRow = C, .alpha = 1.0f, .triangle = A_LOWER,
+                        .triangleZeroInMemory = 1};
   gemmRows(&outputProduct, 0, T, NULL, gemmScratch, NULL);
 }
 
@@ -87,11 +95,15 @@ int attentionForward(Pool *pool, float *out, float *att, const float *qkv, int B
   return 0;
 }
 
-/* dS = P (dP - sum_j P dP) scale, row by row over j <= i, in place over dP. */
-static void softmaxBackwardRows(float *dScores, const float *att, int T, float scale) {
+/*
+ * dS = P (dP - sum_j P dP) scale, row by row over j <= i, in place over dP, zeros beyond; and P's rows copied from
+ * att into `probabilities` with zeros beyond the diagonal.
+ */
+static void softmaxBackwardRows(float *dScores, float *probabilitiesOut, const float *att, int T, float scale) {
   for (int t = 0; t < T; t++) {
     float *row = dScores + (size_t)t * T;
     const float *probabilities = att + (size_t)t * T;
+    float *copy = probabilitiesOut + (size_t)t * T;
     const int count = t + 1;
     Vector sums = {0};
     int index = 0;
@@ -100,9 +112,15 @@ static void softmaxBackwardRows(float *dScores, const float *att, int T, float s
     for (; index < count; index++) weightedSum += probabilities[index] * row[index];
     index = 0;
     for (; index + LANES <= count; index += LANES) {
-      store(row + index, load(probabilities + index) * (load(row + index) - weightedSum) * scale);
+      const Vector probability = load(probabilities + index);
+      store(copy + index, probability);
+      store(row + index, probability * (load(row + index) - weightedSum) * scale);
     }
-    for (; index < count; index++) row[index] = probabilities[index] * (row[index] - weightedSum) * scale;
+    for (; index < count; index++) {
+      copy[index] = probabilities[index];
+      row[index] = probabilities[index] * (row[index] - weightedSum) * scale;
+    }
+    for (; index < T; index++) copy[index] = row[index] = 0.0f;
   }
 }
 
@@ -116,29 +134,30 @@ static void backwardTask(void *context, int task, int thread) {
   const float *dOut = job->dOut + (size_t)b * T * C + (size_t)h * hs;
   const float *att = job->attIn + (size_t)task * T * T;
   float *dScores = poolScratch(job->pool, thread);
-  float *gemmScratch = dScores + squareFloats(T);
-  /* dV (T,hs) = P^T dOut: A(t2, t) = P[t][t2], zero for t < t2 */
-  Gemm valueGradient = {.m = T, .n = hs, .k = T, .a = att, .aRow = 1, .aColumn = T, .b = dOut, .bRow = C, .bColumn = 1,
-                        .c = dValue, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_UPPER};
-  gemmRows(&valueGradient, 0, T, NULL, gemmScratch, NULL);
+  float *probabilities = dScores + squareFloats(T);
+  float *gemmScratch = probabilities + squareFloats(T);
   /* dP (T,T) = dOut V^T, for j <= i */
   Gemm probabilityGradient = {.m = T, .n = T, .k = hs, .a = dOut, .aRow = C, .aColumn = 1, .b = value, .bRow = 1, .bColumn = 3 * C,
                               .c = dScores, .cRow = T, .alpha = 1.0f, .triangle = OUTPUT_LOWER};
   gemmRows(&probabilityGradient, 0, T, NULL, gemmScratch, NULL);
-  softmaxBackwardRows(dScores, att, T, 1.0f / sqrtf((float)hs));
-  /* dQ (T,hs) = dS K */
+  softmaxBackwardRows(dScores, probabilities, att, T, 1.0f / sqrtf((float)hs));
+  /* dV (T,hs) = P^T dOut: A(t2, t) = P[t][t2], zero for t < t2 */
+  Gemm valueGradient = {.m = T, .n = hs, .k = T, .a = probabilities, .aRow = 1, .aColumn = T, .b = dOut, .bRow = C, .bColumn = 1,
+                        .c = dValue, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_UPPER, .triangleZeroInMemory = 1};
+  gemmRows(&valueGradient, 0, T, NULL, gemmScratch, NULL);
+  /* dQ (T,hs) = dS K, dS read in place */
   Gemm queryGradient = {.m = T, .n = hs, .k = T, .a = dScores, .aRow = T, .aColumn = 1, .b = key, .bRow = 3 * C, .bColumn = 1,
-                        .c = dQuery, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_LOWER};
+                        .c = dQuery, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_LOWER, .triangleZeroInMemory = 1};
   gemmRows(&queryGradient, 0, T, NULL, gemmScratch, NULL);
   /* dK (T,hs) = dS^T Q: A(t2, t) = dS[t][t2], zero for t < t2 */
   Gemm keyGradient = {.m = T, .n = hs, .k = T, .a = dScores, .aRow = 1, .aColumn = T, .b = query, .bRow = 3 * C, .bColumn = 1,
-                      .c = dKey, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_UPPER};
+                      .c = dKey, .cRow = 3 * C, .alpha = 1.0f, .triangle = A_UPPER, .triangleZeroInMemory = 1};
   gemmRows(&keyGradient, 0, T, NULL, gemmScratch, NULL);
 }
 
 int attentionBackward(Pool *pool, float *dQkv, const float *dOut, const float *qkv, const float *att, int B, int T, int C, int NH) {
   const int hs = C / NH;
-  if (poolReserveScratch(pool, (squareFloats(T) + gemmFloatsFor(T, hs)) * sizeof(float)) != 0) return KERNEL_OUT_OF_MEMORY;
+  if (poolReserveScratch(pool, (2 * squareFloats(T) + gemmFloatsFor(T, hs)) * sizeof(float)) != 0) return KERNEL_OUT_OF_MEMORY;
   AttentionJob job = {.pool = pool, .dQkv = dQkv, .dOut = dOut, .qkv = qkv, .attIn = att, .T = T, .C = C, .NH = NH, .hs = hs};
   poolRun(pool, backwardTask, &job, B * NH);
   return 0;

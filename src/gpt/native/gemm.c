@@ -59,18 +59,35 @@ void gemmPackB(const Gemm *gemm, float *packedB, int firstPanel, int endPanel) {
 }
 
 /*
- * Packs rows [row0, row0 + MR) x k [k0, k0 + kc) of A as one tile [kc][MR], rows from rowEnd on as zeros; adds
- * each row's sum to rowSums.
+ * Packs rows [row0, row0 + MR) x k [k0, k0 + kc) of A as one tile [kc][MR], rows from rowEnd on as zeros, and
+ * zeros on the known-zero side of a triangle; adds each row's sum to rowSums.
  */
 static void packATile(const Gemm *gemm, float *target, int row0, int rowEnd, int k0, int kc, float *rowSums) {
   const int rows = minimum(MR, rowEnd - row0);
   const Triangle triangle = gemm->triangle;
-  if (gemm->aRow == 1 && rows == MR && triangle != A_LOWER && triangle != A_UPPER) {
+  if (gemm->aRow == 1 && rows == MR) {
     /* A's columns are contiguous in i (a transposed operand): copy MR values per k */
     const float *source = gemm->a + row0 + (ptrdiff_t)k0 * gemm->aColumn;
-    for (int kk = 0; kk < kc; kk++) {
+    /* whole vectors: each step also writes a few floats past its MR, which the next step overwrites (and reads a
+     * few past row0 + MR, still inside A: the next row); the last step copies exactly MR */
+    enum { COPY_VECTORS = (MR + LANES - 1) / LANES };
+    int kk = 0;
+    for (; kk + 1 < kc; kk++) {
       const float *values = source + kk * gemm->aColumn;
-      for (int r = 0; r < MR; r++) target[kk * MR + r] = values[r];
+      for (int vector = 0; vector < COPY_VECTORS; vector++) store(target + kk * MR + vector * LANES, load(values + vector * LANES));
+    }
+    for (; kk < kc; kk++) {
+      for (int r = 0; r < MR; r++) target[kk * MR + r] = source[kk * gemm->aColumn + r];
+    }
+    /* then zero the known-zero side, which only the k steps near the tile's diagonal can reach */
+    if (triangle == A_LOWER) {
+      for (int kk = maximum(0, row0 - k0 + 1); kk < minimum(kc, row0 + MR - k0); kk++) {
+        for (int r = 0; r < MR; r++) if (k0 + kk > row0 + r) target[kk * MR + r] = 0.0f;
+      }
+    } else if (triangle == A_UPPER) {
+      for (int kk = maximum(0, row0 - k0); kk < minimum(kc, row0 + MR - 1 - k0); kk++) {
+        for (int r = 0; r < MR; r++) if (k0 + kk < row0 + r) target[kk * MR + r] = 0.0f;
+      }
     }
   } else {
     for (int r = 0; r < MR; r++) {
@@ -102,14 +119,25 @@ static void packATile(const Gemm *gemm, float *target, int row0, int rowEnd, int
   }
 }
 
+/* Whether a full tile of A can be read in place: rows contiguous, and nothing to mask. */
+static inline int readsAInPlace(const Gemm *gemm, int rows, const float *rowSums) {
+  const Triangle triangle = gemm->triangle;
+  return gemm->aColumn == 1 && rows == MR && !rowSums &&
+         (triangle == TRIANGLE_NONE || triangle == OUTPUT_LOWER || gemm->triangleZeroInMemory);
+}
+
 typedef enum { STORE, ADD } Write;
 
 /*
- * C tile (rows x columns of MR x NR) = or += alpha * packedA (kc x MR)^T packedB (kc x NR) [+ bias].
+ * C tile (rows x columns of MR x NR) = or += alpha * A (MR x kc) packedB (kc x NR) [+ bias], where
+ * A(r, kk) = a[r * aRowStride + kk * aStepStride]: a packed tile (strides 1, MR) or rows read in place (aRow, 1).
+ * Always inlined with constant strides, so each use compiles to its own tight loop.
  * The full-tile path writes C straight from registers; an edge tile goes through a small buffer.
  */
-static inline void microKernel(int kc, const float *restrict packedA, const float *restrict packedB, float *restrict c,
-                               ptrdiff_t cRow, int rows, int columns, float alpha, Write write, const float *bias) {
+static inline __attribute__((always_inline)) void microKernel(int kc, const float *restrict a, ptrdiff_t aRowStride,
+                                                              ptrdiff_t aStepStride, const float *restrict packedB,
+                                                              float *restrict c, ptrdiff_t cRow, int rows, int columns,
+                                                              float alpha, Write write, const float *bias) {
   Vector accumulators[MR][2];
 #pragma GCC unroll 16
   for (int r = 0; r < MR; r++) accumulators[r][0] = accumulators[r][1] = (Vector){0};
@@ -117,9 +145,9 @@ static inline void microKernel(int kc, const float *restrict packedA, const floa
     const Vector b0 = load(packedB + kk * NR), b1 = load(packedB + kk * NR + LANES);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; r++) {
-      const Vector a = broadcast(packedA[kk * MR + r]);
-      accumulators[r][0] += a * b0;
-      accumulators[r][1] += a * b1;
+      const Vector value = broadcast(a[r * aRowStride + kk * aStepStride]);
+      accumulators[r][0] += value * b0;
+      accumulators[r][1] += value * b1;
     }
   }
   Vector bias0 = {0}, bias1 = {0};
@@ -166,6 +194,16 @@ static inline void microKernel(int kc, const float *restrict packedA, const floa
   }
 }
 
+static void packedTile(int kc, const float *packedA, const float *packedB, float *c, ptrdiff_t cRow, int rows, int columns,
+                       float alpha, Write write, const float *bias) {
+  microKernel(kc, packedA, 1, MR, packedB, c, cRow, rows, columns, alpha, write, bias);
+}
+
+static void inPlaceTile(int kc, const float *a, ptrdiff_t aRow, const float *packedB, float *c, ptrdiff_t cRow, int columns,
+                        float alpha, Write write, const float *bias) {
+  microKernel(kc, a, aRow, 1, packedB, c, cRow, MR, columns, alpha, write, bias);
+}
+
 void gemmRows(const Gemm *gemm, int rowStart, int rowEnd, const float *packedB, float *scratch, float *rowSums) {
   const int n = gemm->n, k = gemm->k;
   float *packedA = scratch;
@@ -185,7 +223,10 @@ void gemmRows(const Gemm *gemm, int rowStart, int rowEnd, const float *packedB, 
       const int blockRows = minimum(MC, rowEnd - blockRow);
       const int tiles = (blockRows + MR - 1) / MR;
       for (int tile = 0; tile < tiles; tile++) {
-        packATile(gemm, packedA + (size_t)tile * MR * KC, blockRow + tile * MR, rowEnd, k0, maximum(kc, 0), rowSums);
+        const int row0 = blockRow + tile * MR;
+        if (!readsAInPlace(gemm, minimum(MR, rowEnd - row0), rowSums)) {
+          packATile(gemm, packedA + (size_t)tile * MR * KC, row0, rowEnd, k0, maximum(kc, 0), rowSums);
+        }
       }
       for (int panel = 0; panel < panels; panel++) {
         const int column0 = panel * NR;
@@ -201,8 +242,14 @@ void gemmRows(const Gemm *gemm, int rowStart, int rowEnd, const float *packedB, 
           if (triangle == A_LOWER) to = minimum(to, maximum(0, row0 + rows - k0));
           if (triangle == A_UPPER) from = minimum(to, maximum(0, row0 - k0));
           if (write == ADD && to <= from) continue;
-          microKernel(to - from, packedA + (size_t)tile * MR * KC + (size_t)from * MR, panelB + (size_t)from * NR,
-                      gemm->c + (ptrdiff_t)row0 * gemm->cRow + column0, gemm->cRow, rows, columns, gemm->alpha, write, bias);
+          float *cTile = gemm->c + (ptrdiff_t)row0 * gemm->cRow + column0;
+          if (readsAInPlace(gemm, rows, rowSums)) {
+            inPlaceTile(to - from, gemm->a + (ptrdiff_t)row0 * gemm->aRow + k0 + from, gemm->aRow, panelB + (size_t)from * NR,
+                        cTile, gemm->cRow, columns, gemm->alpha, write, bias);
+          } else {
+            packedTile(to - from, packedA + (size_t)tile * MR * KC + (size_t)from * MR, panelB + (size_t)from * NR, cTile,
+                       gemm->cRow, rows, columns, gemm->alpha, write, bias);
+          }
         }
       }
     }

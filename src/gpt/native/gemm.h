@@ -2,7 +2,9 @@
  * The matrix product every matmul and attention kernel is made of: C (m, n) = alpha A (m, k) B (k, n)
  * [+ C] [+ bias], with A, B and C given by pointers and strides, so that a transposed operand is just other
  * strides. BLIS's structure: B is packed into panels NR columns wide, A into panels MR rows tall, k in blocks of
- * KC, and a register-blocked micro-kernel computes MR x NR tiles of C with fused multiply-adds.
+ * KC, and a register-blocked micro-kernel computes MR x NR tiles of C with fused multiply-adds. An A whose rows
+ * are contiguous is read in place instead of packed (for the small inner sizes here a copy costs about as much as
+ * the arithmetic it feeds).
  * Triangles (causal attention): only part of C may be needed, or A may be known zero on one side of its
  * diagonal; the product then skips the tiles and the k ranges that cannot matter.
  * Not here: threads (callers cut the rows of C into tasks), what the products mean.
@@ -49,6 +51,9 @@ typedef struct Gemm {
   int accumulate; /* C += product, else C = product (+ bias) */
   const float *bias; /* (n), added when not accumulating; may be NULL */
   Triangle triangle;
+  /* A's memory holds zeros on the known-zero side of the triangle: the triangle only lets the product skip work,
+   * and A may be read in place (no masking copy) */
+  int triangleZeroInMemory;
 } Gemm;
 
 /* Floats of packed B for the whole product: ceil(n / NR) panels of k x NR. */

@@ -3,7 +3,7 @@
  * all as products of gemm.c by strides alone (no transposed copies).
  * - forward and dInp: rows of BT in tasks of MC rows, B (the weight) packed once for all of them;
  * - dWeight (OC,C) += dOut^T (OC,BT) @ inp (BT,C): a sum over BT, cut into slices of SLICE_ROWS rows; each task
- *   takes one slice and a block of weight rows into its own partial sum, and the partials are added in slice order,
+ *   takes one slice, all weight rows, into its own partial sum, and the partials are added in slice order,
  *   so the result depends on the sizes alone. dBias comes free from the packing of dOut (row sums of A).
  * GELU can run in the epilogue of a task, on rows still in cache: the forward's activation, and the backward's
  * gelu'(pre) factor on dInp (so the activation's gradient is never written out).
@@ -12,7 +12,7 @@
 
 #include <stdlib.h>
 
-#define SLICE_ROWS 1024
+#define SLICE_ROWS 512
 
 static inline int minimum(int left, int right) {
   return left < right ? left : right;
@@ -117,8 +117,9 @@ int matmulBackward(Pool *pool, float *dInp, float *dWeight, float *dBias, const 
                .alpha = 1.0f},
       .pool = pool, .dWeight = dWeight, .dBias = dBias};
   job.slices = (BT + SLICE_ROWS - 1) / SLICE_ROWS;
-  job.rowBlockSize = 2 * MC;
-  job.rowBlocks = (OC + job.rowBlockSize - 1) / job.rowBlockSize;
+  /* one task per slice, all of OC: the slice of inp is packed once (row blocks would each pack it again) */
+  job.rowBlockSize = OC > 0 ? OC : 1;
+  job.rowBlocks = 1;
   const size_t partialFloats = (size_t)job.slices * OC * C, biasFloats = dBias ? (size_t)job.slices * OC : 0;
   if (poolReserveShared(pool, (partialFloats + biasFloats + 16) * sizeof(float)) != 0) return KERNEL_OUT_OF_MEMORY;
   if (poolReserveScratch(pool, gemmScratchFloats(&(Gemm){.n = C, .k = minimum(BT, SLICE_ROWS)}, 0) * sizeof(float)) != 0) {

@@ -431,6 +431,14 @@ static napi_value bindScale(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static napi_value bindMeasureFmaPeak(napi_env env, napi_callback_info info) {
+  Arguments a;
+  if (!readArguments(env, info, &a, 1)) return NULL;
+  const double duration = nextNumber(&a);
+  if (a.failed) return NULL;
+  return numberValue(env, fmaPeakFlops(duration > 0 && duration < 10 ? duration : 0.1));
+}
+
 NAPI_MODULE_INIT() {
   const struct {
     const char *name;
@@ -447,6 +455,7 @@ NAPI_MODULE_INIT() {
       {"residualForward", bindResidualForward}, {"residualBackward", bindResidualBackward},
       {"crossEntropyForward", bindCrossEntropyForward}, {"crossEntropyBackward", bindCrossEntropyBackward},
       {"adamwUpdate", bindAdamwUpdate}, {"sumOfSquares", bindSumOfSquares}, {"scale", bindScale},
+      {"measureFmaPeak", bindMeasureFmaPeak},
   };
   for (size_t index = 0; index < sizeof functions / sizeof functions[0]; index++) {
     napi_value function;

@@ -63,4 +63,7 @@ void adamwUpdate(Pool *pool, float *params, const float *grads, float *m, float 
 double sumOfSquares(Pool *pool, const float *values, long length);
 void scaleValues(Pool *pool, float *values, long length, float factor);
 
+/* FLOP/s of fused multiply-adds on the calling thread, measured for about `duration` seconds. */
+double fmaPeakFlops(double duration);
+
 #endif

@@ -49,4 +49,6 @@ export interface NativeKernels {
   ): void;
   sumOfSquares(pool: NativePool, values: F, offset: number, length: number): number;
   scale(pool: NativePool, values: F, offset: number, length: number, factor: number): void;
+  /** FLOP/s of vector fused multiply-adds on the calling thread, measured for `seconds` (the benchmark's peak). */
+  measureFmaPeak(seconds: number): number;
 }

@@ -145,6 +145,26 @@ function nativeBackend(library: NativeLibrary, pool: NativePool, threads: number
       kernels.matmulBackward(live(), dInp, dWeight, dBias, dOut, inp, weight, null, BT, C, OC, EPILOGUE.none);
     },
 
+    matmulGeluForward(pre, out, inp, weight, bias, BT, C, OC) {
+      if (!native(pre, out, inp, weight, bias)) {
+        tsBackend.matmulForward(pre, inp, weight, bias, BT, C, OC);
+        return tsBackend.geluForward(out, pre, BT * OC);
+      }
+      sizes('matmulGeluForward', BT, C, OC, BT * C, BT * OC, OC * C);
+      fits('matmulGeluForward', [pre, BT * OC], [out, BT * OC], [inp, BT * C], [weight, OC * C], [bias, OC]);
+      kernels.matmulForward(live(), pre, out, inp, weight, bias, BT, C, OC, EPILOGUE.gelu);
+    },
+    matmulBackwardGelu(dPre, dWeight, dBias, dOut, inp, weight, pre, BT, C, OC) {
+      if (!native(dPre, dWeight, dBias, dOut, inp, weight, pre)) {
+        const dActivated = new Float64Array(BT * C);
+        tsBackend.matmulBackward(dActivated, dWeight, dBias, dOut, inp, weight, BT, C, OC);
+        return tsBackend.geluBackward(dPre, pre, dActivated, BT * C);
+      }
+      sizes('matmulBackwardGelu', BT, C, OC, BT * C, BT * OC, OC * C);
+      fits('matmulBackwardGelu', [dPre, BT * C], [dWeight, OC * C], [dBias, OC], [dOut, BT * OC], [inp, BT * C], [weight, OC * C], [pre, BT * C]);
+      kernels.matmulBackward(live(), dPre, dWeight, dBias, dOut, inp, weight, pre, BT, C, OC, EPILOGUE.geluBackward);
+    },
+
     attentionForward(out, preatt, att, qkv, B, T, C, NH) {
       if (!native(out, preatt, att, qkv)) return tsBackend.attentionForward(out, preatt, att, qkv, B, T, C, NH);
       sizes('attentionForward', B, T, C, NH, B * T * 3 * C, B * NH * T * T);

@@ -47,6 +47,16 @@ export interface Backend {
   attentionForward(out: Floats, preatt: Floats, att: Floats, qkv: Floats, B: number, T: number, C: number, NH: number): void;
   attentionBackward(dQkv: Floats, dPreatt: Floats, dAtt: Floats, dOut: Floats, qkv: Floats, att: Floats, B: number, T: number, C: number, NH: number): void;
 
+  // Optional fusions. A backend that has one does in one pass what the model otherwise composes from the kernels
+  // here, with the same results up to float rounding (tests hold fusions to the reference kernels composed).
+  // pre (BT,OC) = inp (BT,C) @ weight^T (OC,C) + bias; out (BT,OC) = gelu(pre): matmulForward, then geluForward
+  matmulGeluForward?(pre: Floats, out: Floats, inp: Floats, weight: Floats, bias: Floats | null, BT: number, C: number, OC: number): void;
+  // The backward pass of a matmul whose input is gelu(pre), carried through the GELU: dPre (BT,C) =
+  // gelu'(pre) * (dOut @ weight), dWeight, dBias += as matmulBackward: matmulBackward, then geluBackward
+  matmulBackwardGelu?(
+    dPre: Floats, dWeight: Floats, dBias: Floats | null, dOut: Floats, inp: Floats, weight: Floats, pre: Floats, BT: number, C: number, OC: number,
+  ): void;
+
   // elementwise over N values
   geluForward(out: Floats, inp: Floats, N: number): void;
   geluBackward(dInp: Floats, inp: Floats, dOut: Floats, N: number): void;

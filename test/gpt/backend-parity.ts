@@ -124,6 +124,41 @@ export function describeBackendParity(label: string, create: () => Promise<Backe
     });
 
     it.each([
+      [7, 5, 3],
+      [130, 64, 96],
+      [300, 600, 20],
+    ])('fusions (where the backend has them) match the reference kernels composed, BT=%i C=%i OC=%i', (BT, C, OC) => {
+      if (!backend.matmulGeluForward && !backend.matmulBackwardGelu) return;
+      const rng = createRng(BT + C + OC);
+      const inp = randomArray(rng, BT * C);
+      const weight = randomArray(rng, OC * C, 0.1);
+      const bias = randomArray(rng, OC);
+      const expectedPre = new Float32Array(BT * OC);
+      const expectedOut = new Float32Array(BT * OC);
+      tsBackend.matmulForward(expectedPre, inp, weight, bias, BT, C, OC);
+      tsBackend.geluForward(expectedOut, expectedPre, BT * OC);
+      const [pre, out] = [owned(randomArray(rng, BT * OC)), owned(randomArray(rng, BT * OC))];
+      backend.matmulGeluForward!(pre, out, owned(inp), owned(weight), owned(bias), BT, C, OC);
+      expectClose(pre, expectedPre, 'pre');
+      expectClose(out, expectedOut, 'out');
+      // backward of a layer (BT,C) -> (BT,OC) whose input is gelu(prior), carried into dPrior (BT,C)
+      const prior = randomArray(rng, BT * C, 2);
+      const activated = new Float32Array(BT * C);
+      tsBackend.geluForward(activated, prior, BT * C);
+      const dOut = randomArray(rng, BT * OC);
+      const [dWeightStart, dBiasStart] = [randomArray(rng, OC * C), randomArray(rng, OC)];
+      const dActivated = new Float32Array(BT * C);
+      const [expectedDWeight, expectedDBias, expectedDPrior] = [dWeightStart.slice(), dBiasStart.slice(), new Float32Array(BT * C)];
+      tsBackend.matmulBackward(dActivated, expectedDWeight, expectedDBias, dOut, activated, weight, BT, C, OC);
+      tsBackend.geluBackward(expectedDPrior, prior, dActivated, BT * C);
+      const [dPrior, dWeight, dBias] = [owned(randomArray(rng, BT * C)), owned(dWeightStart), owned(dBiasStart)];
+      backend.matmulBackwardGelu!(dPrior, dWeight, dBias, owned(dOut), owned(activated), owned(weight), owned(prior), BT, C, OC);
+      expectClose(dPrior, expectedDPrior, 'dPre');
+      expectClose(dWeight, expectedDWeight, 'dWeight');
+      expectClose(dBias, expectedDBias, 'dBias');
+    });
+
+    it.each([
       [2, 7, 12, 3], // hs = 4
       [3, 13, 20, 4], // hs = 5: scalar edges only
       [3, 29, 40, 5], // hs = 8, enough work for every thread

@@ -111,11 +111,11 @@ static void packATile(const Gemm *gemm, float *target, int row0, int rowEnd, int
     }
   }
   if (rowSums) {
-    for (int r = 0; r < rows; r++) {
-      float sum = 0.0f;
-      for (int kk = 0; kk < kc; kk++) sum += target[kk * MR + r];
-      rowSums[row0 + r] += sum;
+    float sums[MR] = {0}; /* MR independent chains (one sum per row would wait on each add's latency) */
+    for (int kk = 0; kk < kc; kk++) {
+      for (int r = 0; r < MR; r++) sums[r] += target[kk * MR + r];
     }
+    for (int r = 0; r < rows; r++) rowSums[row0 + r] += sums[r];
   }
 }
 

@@ -17,10 +17,12 @@
 #include "vector.h"
 
 #define NR (2 * LANES)
+#ifndef MR
 #if VECTOR_BYTES == 64
 #define MR 12 /* 24 accumulators of 32 zmm registers */
 #else
 #define MR 6 /* 12 accumulators of 16 ymm (or xmm) registers */
+#endif
 #endif
 /* Block sizes, chosen by measurement (bench/gemm.c): a B micro-panel (KC x NR floats) stays in L1, an A block
  * (MC x KC) in L2; one k block covers the model's usual inner sizes (C, 4C), so C is written once. */

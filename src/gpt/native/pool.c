@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define SPIN_ROUNDS 20000
+#define SPIN_ROUNDS 2000 /* about 50 microseconds of pause instructions before sleeping */
 #define INDEX_BITS 20
 #define INDEX_MASK ((UINT64_C(1) << INDEX_BITS) - 1)
 #define MAXIMUM_JOB_TASKS ((int)INDEX_MASK)

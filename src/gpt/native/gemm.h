@@ -24,7 +24,7 @@
 #define MR 6 /* 12 accumulators of 16 ymm (or xmm) registers */
 #endif
 #endif
-/* Block sizes, chosen by measurement (bench/gemm.c): a B micro-panel (KC x NR floats) stays in L1, an A block
+/* Block sizes, chosen by measurement (npm run bench:gemm): a B micro-panel (KC x NR floats) stays in L1, an A block
  * (MC x KC) in L2; one k block covers the model's usual inner sizes (C, 4C), so C is written once. */
 #ifndef KC
 #if VECTOR_BYTES == 64

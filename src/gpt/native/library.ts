@@ -91,10 +91,7 @@ function load(settings: NativeSettings): NativeLoad {
   if (!include) return { ok: false, reason: "Node's C headers (node_api.h) are not installed" };
 
   const sources = readdirSync(SOURCE_DIRECTORY).filter((name) => name.endsWith('.c') || name.endsWith('.h')).sort();
-  const flags = [
-    '-O3', `-march=${settings.march}`, '-std=gnu11', '-fPIC', '-shared', '-fvisibility=hidden', '-fno-math-errno', '-pthread',
-    ...(settings.vectorBytes ? [`-DVECTOR_BYTES=${settings.vectorBytes}`] : []),
-  ];
+  const flags = [...kernelFlags(settings), '-fPIC', '-shared', '-fvisibility=hidden'];
   const hash = createHash('sha256');
   for (const name of sources) hash.update(`${name}\0`).update(readFileSync(join(SOURCE_DIRECTORY, name))).update('\0');
   for (const header of ['node_api.h', 'js_native_api.h', 'js_native_api_types.h', 'node_api_types.h']) {
@@ -112,8 +109,7 @@ function load(settings: NativeSettings): NativeLoad {
     const unsupported = unsupportedTarget(settings.compiler, settings.march);
     if (unsupported) return { ok: false, reason: unsupported };
     const temporary = join(directory, `.kernels-${key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const cFiles = sources.filter((name) => name.endsWith('.c')).map((name) => join(SOURCE_DIRECTORY, name));
-    const result = spawnSync(settings.compiler, [...flags, `-I${include}`, '-o', temporary, ...cFiles, '-lm'], {
+    const result = spawnSync(settings.compiler, [...flags, `-I${include}`, '-o', temporary, ...kernelSources(), '-lm'], {
       encoding: 'utf8', timeout: COMPILE_TIMEOUT_MS,
     });
     if (result.status !== 0 || result.error) {
@@ -130,6 +126,19 @@ function load(settings: NativeSettings): NativeLoad {
   const missingExports = REQUIRED_EXPORTS.filter((name) => typeof kernels[name] !== 'function');
   if (missingExports.length > 0) return { ok: false, reason: `${path} lacks ${missingExports.join(', ')}: remove it` };
   return { ok: true, library: { kernels, path, compiler, flags, compiled } };
+}
+
+/** The flags the kernels are compiled with (the library adds those of a shared object); bench/native-gemm.ts uses them too. */
+export function kernelFlags(settings: NativeSettings): string[] {
+  return [
+    '-O3', `-march=${settings.march}`, '-std=gnu11', '-fno-math-errno', '-pthread',
+    ...(settings.vectorBytes ? [`-DVECTOR_BYTES=${settings.vectorBytes}`] : []),
+  ];
+}
+
+/** The C sources of the kernels, absolute paths; `withBindings` false leaves out the Node-API file. */
+export function kernelSources(withBindings = true): string[] {
+  return readdirSync(SOURCE_DIRECTORY).filter((name) => name.endsWith('.c') && (withBindings || name !== 'addon.c')).sort().map((name) => join(SOURCE_DIRECTORY, name));
 }
 
 function firstLine(text: string): string {

@@ -101,6 +101,7 @@ describe('successor train / eval / sample', () => {
     const text = await successor(['eval', '--checkpoint', checkpoint, '--max-tokens', '64'], home);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^checkpoint: .*\nsplit: test\nlossNats: \d\.\d+\nbitsPerByte: \d\.\d+\ntokens: 64\nbytes: 64\n$/);
+    expect(text.stderr).toMatch(/^kernels: (native C kernels|TypeScript reference kernels)/);
   });
 
   it('sample continues the prompt, the same text for the same seed', async () => {

@@ -33,8 +33,8 @@ export function register(program: Command): void {
       const maxTokens = flags.maxTokens === undefined ? undefined : parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true });
       const text = splitCorpus(loadCorpus(flags.data))[flags.split];
       const backend = fastestSynchronousBackend();
-      process.stderr.write(`kernels: ${backend.description}\n`);
       const result = evaluateCheckpoint(flags.checkpoint, text, { maxTokens, backend });
+      process.stderr.write(`kernels: ${backend.description}\n`); // after the checkpoint loaded: bad input stays one line
       printResult({ checkpoint: flags.checkpoint, split: flags.split, ...result }, flags.json ?? false);
     }));
 }

@@ -37,8 +37,8 @@ export function register(program: Command): void {
         seed: parseNumber('seed', flags.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
       };
       const backend = fastestSynchronousBackend();
-      process.stderr.write(`kernels: ${backend.description}\n`);
       const result = sampleFromCheckpoint(flags.checkpoint, flags.prompt, options, backend);
+      process.stderr.write(`kernels: ${backend.description}\n`); // after the checkpoint loaded: bad input stays one line
       if (flags.json) process.stdout.write(`${JSON.stringify({ checkpoint: flags.checkpoint, prompt: flags.prompt, ...options, ...result })}\n`);
       else process.stdout.write(`${result.text}\n`);
     }));

@@ -104,7 +104,6 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
   if (data.val.length < 2) throw new DataError(`validation split has ${data.val.length} tokens, needs at least 2`);
 
   const backend = await createBackend(config);
-  options.onBackend?.({ name: backend.name, description: backend.description });
   const model = new Gpt(config.model, backend, { batchSize: B, sequenceLength: T });
   const optimizer = new AdamW(model, config);
   let step = 0;
@@ -125,6 +124,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     model.initialize(config.seed);
   }
 
+  options.onBackend?.({ name: backend.name, description: backend.description }); // once the input is known good
   const inputs = new Int32Array(B * T);
   const targets = new Int32Array(B * T);
   const recentLosses: number[] = [];

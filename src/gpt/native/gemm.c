@@ -44,6 +44,21 @@ void gemmPackB(const Gemm *gemm, float *packedB, int firstPanel, int endPanel) {
           for (int column = 0; column < NR; column++) packed[column] = column < columns ? row[column] : 0.0f;
         }
       }
+    } else if (gemm->bRow == 1 && columns == NR) {
+      /* B's columns are contiguous in k (a transposed operand, as K^T in attention): LANES x LANES blocks,
+       * transposed in registers */
+      int kk = 0;
+      for (; kk + LANES <= k; kk += LANES) {
+        for (int group = 0; group < NR; group += LANES) {
+          Vector block[LANES];
+          for (int lane = 0; lane < LANES; lane++) block[lane] = load(source + (group + lane) * gemm->bColumn + kk);
+          transposeLanes(block);
+          for (int lane = 0; lane < LANES; lane++) store(target + (size_t)(kk + lane) * NR + group, block[lane]);
+        }
+      }
+      for (; kk < k; kk++) {
+        for (int column = 0; column < NR; column++) target[(size_t)kk * NR + column] = source[column * gemm->bColumn + kk];
+      }
     } else {
       /* walk each column of B along k (contiguous when bRow == 1), writing with stride NR */
       for (int column = 0; column < NR; column++) {

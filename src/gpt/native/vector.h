@@ -107,6 +107,36 @@ static inline Vector vectorTanh(Vector x) {
   return selectLanes(magnitude < 0.0625f, small, signedLarge);
 }
 
+/*
+ * Transposes a LANES x LANES block in registers: rows[i][k] becomes rows[k][i]. log2(LANES) stages; stage h swaps
+ * the off-diagonal h x h blocks of each pair of rows (i, i + h), two shuffles per pair (constant masks, so each
+ * compiles to one or two shuffle instructions).
+ */
+#define TRANSPOSE_STAGE(h, low, high)                                                    \
+  for (int i = 0; i < LANES; i++) {                                                      \
+    if (i & (h)) continue;                                                               \
+    const Vector lowHalf = __builtin_shuffle(rows[i], rows[i + (h)], (IntVector)low);    \
+    const Vector highHalf = __builtin_shuffle(rows[i], rows[i + (h)], (IntVector)high);  \
+    rows[i] = lowHalf;                                                                   \
+    rows[i + (h)] = highHalf;                                                            \
+  }
+static inline __attribute__((always_inline)) void transposeLanes(Vector rows[LANES]) {
+#if LANES == 16
+  TRANSPOSE_STAGE(8, ((IntVector){0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}), ((IntVector){8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}))
+  TRANSPOSE_STAGE(4, ((IntVector){0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27}), ((IntVector){4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31}))
+  TRANSPOSE_STAGE(2, ((IntVector){0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29}), ((IntVector){2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31}))
+  TRANSPOSE_STAGE(1, ((IntVector){0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}), ((IntVector){1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}))
+#elif LANES == 8
+  TRANSPOSE_STAGE(4, ((IntVector){0, 1, 2, 3, 8, 9, 10, 11}), ((IntVector){4, 5, 6, 7, 12, 13, 14, 15}))
+  TRANSPOSE_STAGE(2, ((IntVector){0, 1, 8, 9, 4, 5, 12, 13}), ((IntVector){2, 3, 10, 11, 6, 7, 14, 15}))
+  TRANSPOSE_STAGE(1, ((IntVector){0, 8, 2, 10, 4, 12, 6, 14}), ((IntVector){1, 9, 3, 11, 5, 13, 7, 15}))
+#elif LANES == 4
+  TRANSPOSE_STAGE(2, ((IntVector){0, 1, 4, 5}), ((IntVector){2, 3, 6, 7}))
+  TRANSPOSE_STAGE(1, ((IntVector){0, 4, 2, 6}), ((IntVector){1, 5, 3, 7}))
+#endif
+}
+#undef TRANSPOSE_STAGE
+
 static inline float scalarExp(float x) {
   Vector result = vectorExp(broadcast(x));
   return result[0];

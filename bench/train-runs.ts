@@ -104,11 +104,10 @@ export function trainPytorch(threads: number, steps: number, warmup: number): Th
 /** OpenBLAS kernel sets that use the widest vectors of a CPU with these features. */
 const WIDEST_OPENBLAS_CORES = { avx512: ['SkylakeX', 'CooperLake', 'SapphireRapids'], avx2: ['Haswell', 'Zen', 'SkylakeX', 'CooperLake', 'SapphireRapids'] };
 
-/** Null when a speed ratio against this BLAS means something; otherwise why it would not. */
-export function blasRefusal(blas: Blas): string | null {
+/** Null when a speed ratio against this BLAS means something on a CPU with these flags; otherwise why it would not. */
+export function blasRefusal(blas: Pick<Blas, 'kind' | 'core' | 'config'>, flags: Set<string> = cpuFlags()): string | null {
   if (blas.kind === 'mkl' || blas.kind === 'blis') return null;
   if (blas.kind !== 'openblas') return `PyTorch runs ${blas.config || 'an unknown BLAS'}, a reference (unoptimised) BLAS or none we can name`;
-  const flags = cpuFlags();
   const widest = flags.has('avx512f') ? 'avx512' : flags.has('avx2') ? 'avx2' : null;
   if (widest && !WIDEST_OPENBLAS_CORES[widest].includes(blas.core)) {
     return `OpenBLAS runs its ${blas.core} kernels, not ones for this CPU's ${widest === 'avx512' ? 'AVX-512' : 'AVX2'}`;

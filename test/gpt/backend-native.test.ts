@@ -152,6 +152,22 @@ describeNative('native backward kernels against finite differences (float32)', (
     ]));
   });
 
+  it('matmul through GELU (the fused backward): dPre overwritten, dWeight and dBias accumulated', () => {
+    const [BT, C, OC] = [9, 7, 5];
+    const [pre, weight, bias, projection] = [array(BT * C, 1, 1.5), array(OC * C, 2), array(OC, 3), array(BT * OC, 4)];
+    const [activated, out] = [k.allocate(BT * C), k.allocate(BT * OC)];
+    const loss = () => (k.geluForward(activated, pre, BT * C), k.matmulForward(out, activated, weight, bias, BT, C, OC), project(out, projection));
+    loss();
+    const dPre = array(BT * C, 5, 10);
+    const [dWeight, dBias] = [gradientBuffer(k, OC * C, 6), gradientBuffer(k, OC, 7)];
+    k.matmulBackwardGelu!(dPre, dWeight.buffer, dBias.buffer, projection, activated, weight, pre, BT, C, OC);
+    expectSmall(float32GradientErrors(loss, [
+      { name: 'pre', values: pre, analytic: dPre.slice() },
+      { name: 'weight', values: weight, analytic: dWeight.added() },
+      { name: 'bias', values: bias, analytic: dBias.added() },
+    ]));
+  });
+
   it('attention: dQkv overwritten', () => {
     const [B, T, C, NH] = [2, 7, 10, 2];
     const [qkv, projection] = [array(B * T * 3 * C, 1), array(B * T * C, 2)];
@@ -263,7 +279,7 @@ describe('native backend unavailable: a value with a reason, and auto falls back
 
   it('with no compiler (hidden from PATH, or SUCCESSOR_CC empty), auto uses wasm and says why in one line', async () => {
     const emptyDirectory = mkdtempSync(join(tmpdir(), 'successor-no-compiler-'));
-    const withoutCompiler = nativeSettings({ ...process.env, SUCCESSOR_CC: undefined, PATH: emptyDirectory });
+    const withoutCompiler = nativeSettings({ ...process.env, SUCCESSOR_CC: undefined, CC: undefined, PATH: emptyDirectory });
     expect(withoutCompiler.compiler).toBeNull();
     expect(loadNativeLibrary(withoutCompiler)).toEqual({ ok: false, reason: expect.stringMatching(/no C compiler/) });
 

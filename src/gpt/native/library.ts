@@ -12,9 +12,10 @@
  * asks for, a library that will not load) is a value with one line of reason, never an exception: the caller
  * falls back to another backend and says why.
  *
- * Settings (environment): SUCCESSOR_CC (the compiler; empty disables native kernels), SUCCESSOR_NATIVE_CACHE (the
- * cache directory), SUCCESSOR_NATIVE_MARCH (default `native`), SUCCESSOR_NATIVE_VECTOR_BYTES (compile the kernels
- * for another vector width: tests use it to run the AVX-512 tile shapes on an AVX2 machine).
+ * Settings (environment): SUCCESSOR_CC (the compiler; empty disables native kernels; unset: CC, else cc, gcc or
+ * clang on PATH), SUCCESSOR_NATIVE_CACHE (the cache directory), SUCCESSOR_NATIVE_MARCH (default `native`),
+ * SUCCESSOR_NATIVE_VECTOR_BYTES (compile the kernels for another vector width: tests use it to run the AVX-512 tile
+ * shapes on an AVX2 machine).
  * Not here: the kernels' arithmetic (*.c) or the Backend built on them (../backend-native.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -52,7 +53,9 @@ const REQUIRED_EXPORTS = ['createPool', 'allocate', 'matmulForward', 'matmulBack
 
 /** The settings from the environment, with defaults. */
 export function nativeSettings(environment: NodeJS.ProcessEnv = process.env): NativeSettings {
-  const compiler = environment.SUCCESSOR_CC !== undefined ? environment.SUCCESSOR_CC.trim() || null : findOnPath(['cc', 'gcc', 'clang'], environment.PATH);
+  // SUCCESSOR_CC wins (empty: none); else the conventional CC when set; else the first of cc, gcc, clang on PATH
+  const compiler = environment.SUCCESSOR_CC !== undefined ? environment.SUCCESSOR_CC.trim() || null
+    : environment.CC?.trim() ? environment.CC.trim() : findOnPath(['cc', 'gcc', 'clang'], environment.PATH);
   const vectorBytes = environment.SUCCESSOR_NATIVE_VECTOR_BYTES ? Number(environment.SUCCESSOR_NATIVE_VECTOR_BYTES) : null;
   return {
     compiler,

@@ -1,9 +1,9 @@
 /**
  * Matmul (a linear layer): out = inp @ weight^T + bias, with weight stored (OC, C) as in PyTorch's nn.Linear.
  *
- * Reference kernels, but also the default trainer's hot path (~85% of a step), so arranged for speed in plain
- * JavaScript. All three products (the forward pass, dInp and dWeight) are written as one shape,
- * out (rows, cols) += a (rows, inner) @ b^T (cols, inner): dot products over contiguous memory, computed for a 4x4
+ * Reference kernels, but also the hot path (~85% of a step) where no faster backend starts, so arranged for speed
+ * in plain JavaScript. All three products (the forward pass, dInp and dWeight) are written as one shape,
+ * out (rows, cols) [+]= a (rows, inner) @ b^T (cols, inner): dot products over contiguous memory, computed for a 4x4
  * tile of outputs at once so that each value loaded is used four times (16 accumulators). The backward products
  * get that shape by transposing one or two operands first, which costs O(BT*C + BT*OC + OC*C) against the
  * O(BT*C*OC) multiply. Sums run in float64 (JavaScript numbers); tiling changes only their order.

@@ -58,7 +58,7 @@ const steps = number('steps', 1);
 const warmup = number('warmup', 0);
 const targetLoss = number('time-to-loss', 0, false);
 const maxSeconds = number('max-seconds', 1, false);
-const threadCounts = (flags.threads ?? '').split(',').map(Number);
+const threadCounts = [...new Set((flags.threads ?? '').split(',').map(Number))];
 if (!threadCounts.every((threads) => Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
   console.error(`--threads must list thread counts, got ${flags.threads}`);
   process.exit(2);

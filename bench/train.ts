@@ -37,12 +37,13 @@ const { values: flags } = parseArgs({
     'time-to-loss': { type: 'string', default: '2.5' }, // 0: skip
     'max-seconds': { type: 'string', default: '150' },
     'peak-gflops': { type: 'string' }, // per core; default: measured
+    profile: { type: 'boolean', default: false }, // time per kernel of native (else wasm), all cores, after the rounds
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
   console.log('usage: npm run bench:train -- [--rounds 3] [--steps 15] [--warmup 3] [--threads 2,1] [--backends native,wasm,ts,pytorch] ' +
-    '[--time-to-loss 2.5 (0: skip)] [--max-seconds 150] [--peak-gflops G per core]');
+    '[--time-to-loss 2.5 (0: skip)] [--max-seconds 150] [--peak-gflops G per core] [--profile]');
   process.exit(0);
 }
 const number = (name: keyof typeof flags, minimum: number, integer = true): number => {
@@ -80,6 +81,27 @@ console.log(`config: V=${CONFIG.vocabSize} T=${CONFIG.contextLength} L=${CONFIG.
   `${parameterLayout(CONFIG).total} parameters, ${(flopsPerToken / 1e6).toFixed(2)} MFLOP/token`);
 console.log(`peak: ${measuredPeak ? `${(measuredPeak / 1e9).toFixed(1)} GFLOP/s per core (${flags['peak-gflops'] ? '--peak-gflops' : 'measured: vector FMA chains, best of 60 x 5 ms'})` : 'unknown (no native kernels to measure it with)'}; ` +
   `${availableParallelism()} cores`);
+
+/** Wraps every kernel of a backend with timers (wall, and CPU time of the whole process, which load disturbs less). */
+function profiled(backend: Backend): { backend: Backend; totals: Map<string, { ms: number; cpuMs: number }> } {
+  const totals = new Map<string, { ms: number; cpuMs: number }>();
+  const wrapped: Record<string, unknown> = { ...backend };
+  for (const [name, member] of Object.entries(backend)) {
+    if (typeof member !== 'function' || name === 'allocate' || name === 'dispose') continue;
+    wrapped[name] = (...args: unknown[]) => {
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
+      const result = (member as (...values: unknown[]) => unknown)(...args);
+      const cpu = process.cpuUsage(cpuStarted);
+      const entry = totals.get(name) ?? { ms: 0, cpuMs: 0 };
+      entry.ms += performance.now() - started;
+      entry.cpuMs += (cpu.user + cpu.system) / 1000;
+      totals.set(name, entry);
+      return result;
+    };
+  }
+  return { backend: wrapped as unknown as Backend, totals };
+}
 
 /** A fresh backend of this kind (ts is shared and has one thread). */
 async function open(name: Exclude<BackendName, 'pytorch'>, threads: number): Promise<Backend> {
@@ -141,6 +163,23 @@ if (starved.length > 0) {
     'asked for (cores busy): the machine is shared, and these numbers say more about its load than about the code');
 }
 console.log('');
+
+if (flags.profile) {
+  const name = backends.includes('native') ? 'native' : 'wasm';
+  const threads = Math.max(...threadCounts);
+  const backend = await open(name, threads);
+  const { backend: timed, totals } = profiled(backend);
+  trainOurs(timed, steps, warmup);
+  await backend.dispose();
+  const total = [...totals.values()].reduce((sum, { cpuMs }) => sum + cpuMs, 0);
+  const perStep = (value: number) => (value / (steps + warmup)).toFixed(1).padStart(12);
+  console.log(`per kernel, ${name} on ${threads} thread(s), warm-up included: CPU time of the whole process during each call`);
+  console.log(`  ${'kernel'.padEnd(22)} ${'cpu ms/step'.padStart(12)} ${'share'.padStart(6)} ${'wall ms/step'.padStart(12)}`);
+  for (const [kernel, { ms, cpuMs }] of [...totals].sort((left, right) => right[1].cpuMs - left[1].cpuMs)) {
+    console.log(`  ${kernel.padEnd(22)} ${perStep(cpuMs)} ${((100 * cpuMs) / total).toFixed(1).padStart(5)}% ${perStep(ms)}`);
+  }
+  console.log('');
+}
 
 const summary: [string, string][] = [];
 const refusal = blas ? blasRefusal(blas) : 'PyTorch was not run';

@@ -145,11 +145,14 @@ export function timeToLossPytorch(threads: number, target: number, maxSeconds: n
   return { seconds: Number(values.get('seconds')), steps: Number(values.get('steps')), valLoss: Number(values.get('val_loss')), reached: values.get('reached_target') === 'true' };
 }
 
-/** The calling core's FMA peak, FLOP/s: the best of many short timings, so that a shared machine's load hides less. */
+/**
+ * The calling core's FMA peak, FLOP/s: the best of 300 timings of 1 ms, so that on a shared machine at least one
+ * falls between the OS's preemptions (longer windows measured as much as 20% low there).
+ */
 export function measurePeakPerCore(): number | null {
   const load = loadNativeLibrary();
   if (!load.ok) return null;
   let best = 0;
-  for (let repetition = 0; repetition < 60; repetition++) best = Math.max(best, load.library.kernels.measureFmaPeak(0.005));
+  for (let repetition = 0; repetition < 300; repetition++) best = Math.max(best, load.library.kernels.measureFmaPeak(0.001));
   return best;
 }

@@ -12,7 +12,7 @@ import { research } from '../lab/start.js';
 import type { RunId } from '../task/ids.js';
 import { loadTask } from '../task/loader.js';
 import { action, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { SANDBOX_FLAG, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 
 const DEFAULT_PROBES = ProbeOptions.parse({});
 
@@ -38,6 +38,7 @@ export function register(program: Command): void {
     .option(...SANDBOX_FLAG)
     .action(
       action(async (flags: McpFlags) => {
+        const contentionLimit = parseContentionLimit(undefined);
         const options = parseRunOptions({
           task: flags.task,
           researcher: 'mcp',
@@ -50,6 +51,7 @@ export function register(program: Command): void {
           parallel: parseNumber('parallel', flags.parallel, { integer: true }),
           probes: { perProposal: parseNumber('probes', flags.probes, { integer: true, min: 0 }), capSeconds: parseNumber('probe-seconds', flags.probeSeconds, { min: 1 }) },
           usePrior: flags.fresh !== true,
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
         });
         const task = loadTask(options.task);
         const journal = openLabJournal();

@@ -8,6 +8,7 @@ import type { LabEvent } from '../lab/events.js';
 import { DEFAULT_GATE, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
+import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
 import { FailureError } from '../task/errors.js';
 import { RunId } from '../task/ids.js';
@@ -15,7 +16,7 @@ import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, parseContentionLimit, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 
 interface ResearchFlags {
   task: string;
@@ -32,11 +33,14 @@ interface ResearchFlags {
   repeats: string;
   alpha: string;
   sandbox: string;
+  keepArtifacts?: string;
   resume?: string;
   executor: string;
   sharedDir?: string;
   quick?: boolean;
   fresh?: boolean;
+  earlyStop?: boolean;
+  contentionLimit?: string;
   json?: boolean;
   model?: string[];
   baseUrl?: string;
@@ -68,6 +72,8 @@ function progressLine(event: LabEvent): string | null {
     }
     case 'gate':
       return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
+    case 'experiment.progress':
+      return null;
   }
 }
 
@@ -122,7 +128,10 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option(...SANDBOX_FLAG)
+    .option(...CONTENTION_FLAG)
+    .option('--no-early-stop', 'run every candidate to the end, even when its progress lines show it behind the incumbent')
     .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
+    .option('--keep-artifacts <n>', `artifacts kept besides the incumbent's and the accepted ones: the last N experiments' (default ${DEFAULT_KEEP_ARTIFACTS})`)
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -131,6 +140,7 @@ export function register(program: Command): void {
     .action(
       action(async (flags: ResearchFlags) => {
         const sandboxMode = parseSandboxMode(flags.sandbox);
+        const contentionLimit = parseContentionLimit(flags.contentionLimit);
         const quick = flags.quick === true;
         const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
         const budgetSeconds = flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null;
@@ -145,7 +155,9 @@ export function register(program: Command): void {
         const fresh = resume ? undefined : parseRunOptions({
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
           researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
-          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true,
+          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
+          ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
           probes: { perProposal: parseNumber('probes', flags.probes, { integer: true, min: 0 }), capSeconds: parseNumber('probe-seconds', flags.probeSeconds, { min: 1 }) },
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         });

@@ -7,7 +7,7 @@
  *   the incumbent by more than the measured noise (`screeningSigmas` standard deviations of one run, and at least
  *   `minRelativeGain`).
  * - Confirmation runs the claim and the incumbent in pairs, close in time and in alternating order, with fresh seeds;
- *   drift cancels within each pair. The paired test (src/stats/paired.ts) looks after 2, 3, ... `maxPairs` pairs.
+ *   drift cancels within each pair. The paired test (src/stats/paired.ts) looks after 2, 4, ... `maxPairs` pairs.
  * - The run's level is spent over its claims: claim k gets alpha x 6/(pi^2 k^2) (these sum to alpha), and a claim
  *   the gate accepted passes its level on to the next one (the online fallback procedure, which keeps the
  *   family-wise bound). Within a claim the level is split over its looks in proportion to the pairs seen.
@@ -65,14 +65,21 @@ export function claimLevel(alpha: number, claimIndex: number, earlierPassed: rea
   return level;
 }
 
+/** The pair counts at which the test looks: 2, 4, 8, ... and `maxPairs` itself. */
+export function looks(maxPairs: number): number[] {
+  const counts: number[] = [];
+  for (let count = 2; count < maxPairs; count *= 2) counts.push(count);
+  return [...counts, maxPairs];
+}
+
 /**
- * The part of a claim's level spent at the look after `pairs` pairs: in proportion to pairs², over looks
- * 2..maxPairs (early looks stop only clear cases; most of the level waits for the evidence).
+ * The part of a claim's level spent at the look after `pairs` pairs (zero between looks): in proportion to pairs²
+ * over the looks, so early looks stop only clear cases and most of the level waits for the evidence.
  */
 export function lookLevel(claimLevelValue: number, pairs: number, maxPairs: number): number {
-  if (pairs < 2 || pairs > maxPairs) return 0;
-  let total = 0;
-  for (let look = 2; look <= maxPairs; look++) total += look * look;
+  const all = looks(maxPairs);
+  if (!all.includes(pairs)) return 0;
+  const total = all.reduce((sum, look) => sum + look * look, 0);
   return (claimLevelValue * pairs * pairs) / total;
 }
 
@@ -117,7 +124,7 @@ export function decideConfirmation(input: ConfirmationInput): ConfirmationDecisi
     incumbentSamples: pairs.map((pair) => pair.incumbent), candidateSamples: pairs.map((pair) => pair.claim),
   };
   const numbers = `gain ${ratio.toFixed(3)}x [${spread.map((value) => value.toFixed(3)).join(', ')}] over ${pairs.length} pairs, p=${test.pValue.toPrecision(3)}`;
-  if (test.pValue < atThisLook) return { verdict: 'accept', detail: `${numbers} < ${atThisLook.toPrecision(3)} (this claim's level ${input.level.toPrecision(3)} of the run's ${gate.alpha})`, record };
+  if (atThisLook > 0 && test.pValue < atThisLook) return { verdict: 'accept', detail: `${numbers} < ${atThisLook.toPrecision(3)} (this claim's level ${input.level.toPrecision(3)} of the run's ${gate.alpha})`, record };
   if (pairs.length >= 3 && test.meanGain <= 0) return { verdict: 'reject', detail: `${numbers}: no gain in the paired runs`, record };
   if (test.meanGain + FUTILITY_QUANTILE * test.standardError < input.screeningThreshold) {
     return { verdict: 'reject', detail: `${numbers}: less than the ${scale.factor(input.screeningThreshold).toFixed(3)}x its screening run claimed`, record };

@@ -10,13 +10,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { ExperimentSummary, GateEvidence, Proposal, WorkspaceAccess } from '../researcher/types.js';
-import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { type Outcome, isScored } from '../task/outcome.js';
-import { type Lineage, checkChange, materialiseWorkspace } from '../task/workspace.js';
-import { childLineage, compareLineages } from './diff.js';
+import { type Lineage, materialiseWorkspace } from '../task/workspace.js';
+import { checkProposal } from './proposal-check.js';
 import { incumbentOf, lineageOf } from './lineage.js';
 import type { LabContext } from './context.js';
 import { DEFAULT_NOTEBOOK_LIMITS, appendNote, readNotebook } from './notebook.js';
@@ -120,20 +119,17 @@ interface Screened { diff: string; fingerprint: string | null; duplicateOf: Expe
 
 function screen(context: LabContext, parent: ExperimentRow, proposal: Proposal, experiments: readonly ExperimentRow[], clock: ProposalContext): Screened {
   const { task, stateDir } = context;
-  try {
-    if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
-    const parentLineage = clock.lineage(parent);
-    checkChange(task, parentLineage.assignment, proposal.change);
-    const compared = compareLineages(task, parentLineage, childLineage(parentLineage, proposal.change), join(stateDir, 'scratch'));
-    // Tried: every candidate of the run (pending ones too) and the baseline; the parent itself (an effectively empty change).
-    const tried = experiments.filter((experiment) => experiment.role === 'candidate' || experiment.role === 'baseline');
-    const duplicateOf = compared.after === compared.before && !tried.includes(parent) ? parent
-      : tried.find((experiment) => (experiment.role === 'candidate' ? experiment.metadata.fingerprint : clock.fingerprint(experiment)) === compared.after) ?? null;
-    return { diff: compared.diff, fingerprint: compared.after, duplicateOf, invalidReason: null };
-  } catch (error) {
-    if (!(error instanceof ChangeError)) throw error;
-    return { diff: '', fingerprint: null, duplicateOf: null, invalidReason: `change did not apply: ${error.message}` };
+  const checked = checkProposal(task, clock.lineage(parent), proposal.change, join(stateDir, 'scratch'));
+  if (checked.outcome || !checked.fingerprints) {
+    const reason = checked.outcome && !isScored(checked.outcome) ? checked.outcome.reason : 'change did not apply';
+    return { diff: checked.diff, fingerprint: null, duplicateOf: null, invalidReason: reason };
   }
+  const { parent: before, candidate: after } = checked.fingerprints;
+  // Tried: every candidate of the run (pending ones too) and the baseline; the parent itself (an effectively empty change).
+  const tried = experiments.filter((experiment) => experiment.role === 'candidate' || experiment.role === 'baseline');
+  const duplicateOf = after === before && !tried.includes(parent) ? parent
+    : tried.find((experiment) => (experiment.role === 'candidate' ? experiment.metadata.fingerprint : clock.fingerprint(experiment)) === after) ?? null;
+  return { diff: checked.diff, fingerprint: after, duplicateOf, invalidReason: null };
 }
 
 /** One line about a repeated proposal: which experiment it repeats and how that one ended. */

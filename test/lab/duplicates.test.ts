@@ -33,7 +33,8 @@ it('refuses repeats before they run: whitespace-only rewording, and a knob set b
   const journal = openJournal(join(home.path, 'successor.db'));
   const executor = await LocalExecutor.create('auto', home.path);
   try {
-    const options = parseRunOptions({ task: join(FIXTURE_TASKS, 'sleepy'), researcher: 'replay', maxExperiments: 4 });
+    // Contention off, as for the CLI under vitest (vitest.config.ts): test files share the machine.
+    const options = parseRunOptions({ task: join(FIXTURE_TASKS, 'sleepy'), researcher: 'replay', maxExperiments: 4, contentionLimit: null });
     const result = await research({ journal, executor, researcher, stateDir: home.path, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
     const runId = result.runs[0].runId as RunId;
     const candidates = journal.listExperiments(runId).filter((experiment) => experiment.role === 'candidate');

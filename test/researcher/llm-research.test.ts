@@ -33,7 +33,8 @@ const tools = (...calls: { name: string; args: Record<string, unknown> }[]): Rep
 async function runLab(journal: Journal, researcher: Researcher, maxExperiments: number, extra: Record<string, unknown> = {}) {
   const executor = await LocalExecutor.create('auto', home.path);
   try {
-    const options = parseRunOptions({ task: SLEEPY, researcher: 'llm', maxExperiments, ...extra });
+    // Contention off, as for the CLI under vitest (vitest.config.ts): test files share the machine.
+    const options = parseRunOptions({ task: SLEEPY, researcher: 'llm', maxExperiments, contentionLimit: null, ...extra });
     const result = await research({ journal, executor, researcher, stateDir: home.path, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
     return result.runs[0].runId as RunId;
   } finally {

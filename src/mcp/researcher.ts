@@ -6,7 +6,7 @@
  * (its origin) by which the server finds the candidate the lab journaled.
  * Is not: the MCP protocol (server.ts) nor a judge of the agent's change (the lab checks every Proposal).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Change } from '../task/change.js';
 import type { Proposal, ProposalOrigin, ResearchContext, Researcher } from '../researcher/types.js';
 import { ToolError, Workbench } from '../researcher/workbench.js';
@@ -119,7 +119,10 @@ export class McpResearcher implements Researcher {
     const proposal: Proposal = { parentId: workbench.parent.id, change: workbench.change(), description: description.trim().slice(0, 200) };
     const refusal = turn.context.checkProposal?.(proposal);
     if (refusal) throw new ToolError(`the lab would not run this: ${refusal}`);
-    const token = randomBytes(8).toString('hex');
+    // Derived, not random, so a researcher is deterministic for one history (the contract): unique in the run, since
+    // the lab journals each candidate before it asks again, so no two proposals of a run see the same history.
+    const seen = turn.context.history;
+    const token = createHash('sha256').update(JSON.stringify([seen.length, seen.at(-1)?.id ?? null, proposal])).digest('hex').slice(0, 16);
     this.turn = null;
     turn.resolve({ ...proposal, origin: { strategy: 'mcp', parents: [workbench.parent.id], ...turn.origin, token } });
     this.notify();

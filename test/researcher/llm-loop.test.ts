@@ -43,7 +43,8 @@ it('runs a model-proposed experiment through the loop; the key stays in the lab 
   const journal = openJournal(join(home, 'successor.db'));
   const executor = await LocalExecutor.create('auto', home);
   try {
-    const options = parseRunOptions({ task: SLEEPY, researcher: 'llm', maxExperiments: 1 });
+    // Contention off, as for the CLI under vitest (vitest.config.ts): test files share the machine.
+    const options = parseRunOptions({ task: SLEEPY, researcher: 'llm', maxExperiments: 1, contentionLimit: null });
     const result = await research({ journal, executor, researcher, stateDir: home, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
     const runId = result.runs[0].runId as RunId;
     const experiments = journal.listExperiments(runId);

@@ -128,7 +128,7 @@ describe('the llm researcher in the lab', () => {
       const ensemble = createModelResearcher({ model: 'compatible:model-a', models: ['compatible:model-b'], baseUrl: server.baseUrl, priceInput: 0, priceOutput: 0, maxTokens: 100_000 });
       const runId = await runLab(journal, ensemble, 3, { usePrior: false });
       const candidates = journal.listExperiments(runId).filter((experiment) => experiment.role === 'candidate');
-      expect(candidates.map((experiment) => experiment.metadata.origin?.model)).toEqual(['compatible:model-a', 'compatible:model-b', 'compatible:model-a']);
+      expect(candidates.map((experiment) => experiment.metadata.origin?.model), `stopped: ${journal.getRun(runId)?.stopReason}`).toEqual(['compatible:model-a', 'compatible:model-b', 'compatible:model-a']);
       const bandit = journal.listEvents(runId).filter((event) => event.type === 'bandit').map((event) => event.payload);
       expect(bandit.map((payload) => payload.chosen)).toEqual(['compatible:model-a', 'compatible:model-b', 'compatible:model-a']);
       expect(bandit.map((payload) => (payload.arms as { pulls: number }[]).map((arm) => arm.pulls))).toEqual([[0, 0], [1, 0], [1, 1]]);

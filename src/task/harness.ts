@@ -9,6 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 import { compareHashes, hashTree } from '../sandbox/integrity.js';
 import { ChangeError } from './errors.js';
+import { formatSeconds } from './format-number.js';
 import type { Task } from './loader.js';
 import type { Metrics, Outcome } from './outcome.js';
 import { type PreparedTask, type RunData, stageRunData } from './prepare.js';
@@ -67,7 +68,7 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
   const metrics: Metrics = { wallSeconds: result.wallMs / 1000, exitCode: result.exitCode, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   switch (result.termination) {
     case 'timeout':
-      return { status: 'timeout', reason: `killed at the ${wallSecondsLimit}s wall-clock limit`, metrics };
+      return { status: 'timeout', reason: `killed at the ${formatSeconds(wallSecondsLimit)} wall-clock limit`, metrics };
     case 'memory':
       return { status: 'oom', reason: 'killed at the memory limit', metrics };
     case 'processes':

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { journalPath, stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
-import { DEFAULT_GATE, optionsOf, parseRunOptions } from '../lab/options.js';
+import { DEFAULT_GATE, RunOptionsError, type SandboxMode, type RunOptions, type RunOptionsInput, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
 import type { RunSummary } from '../lab/summary.js';
@@ -13,11 +13,16 @@ import { FailureError } from '../task/errors.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
+import type { Journal } from '../journal/journal.js';
+import { loadTask } from '../task/loader.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { openExistingJournal } from './lab-state.js';
+import { readRunConfig } from './run-config.js';
 
 interface ResearchFlags {
+  config?: string;
   task: string;
   researcher: string;
   budget?: string;
@@ -83,10 +88,46 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`report: ${reportPath}`);
 }
 
+interface Prepared { journal: Journal; researcher: Researcher; request: ResearchRequest; executor: Executor }
+
+/** A new run: researcher and executor first, the journal last, so a refusal on the way leaves no state behind. */
+async function startRun(options: RunOptions, flags: ResearchFlags, sandboxMode: SandboxMode, generations: number): Promise<Prepared> {
+  const composed = await composeResearcher(options.researcher, options.seed, undefined, flags, undefined, options.researcherSettings);
+  const request: ResearchRequest = { options: { ...options, ...(composed.settings ? { researcherSettings: composed.settings } : {}) }, generations };
+  const executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+  try {
+    return { journal: openLabJournal(), researcher: composed.researcher, request, executor };
+  } catch (error) {
+    await executor.close();
+    throw error;
+  }
+}
+
+/** A stopped or killed run, continued: its journal must exist already; budgets given again extend it. */
+async function resumeRun(runId: RunId, flags: ResearchFlags, sandboxMode: SandboxMode, generations: number,
+  given: { budgetSeconds: number | null; maxExperiments: number | null; maxCpuSeconds: number | null; parallel: number }): Promise<Prepared> {
+  const journal = openExistingJournal({ writable: true });
+  try {
+    const resumed = journal.getRun(runId);
+    if (!resumed) throw new UsageError(`no run ${runId} in ${journalPath()}`);
+    const composed = await composeResearcher(resumed.researcher, optionsOf(resumed).seed, journal, flags, resumed);
+    const request: ResearchRequest = { resume: runId, generations, overrides: {
+      budgetSeconds: flags.budget ? given.budgetSeconds ?? undefined : undefined, maxExperiments: given.maxExperiments ?? undefined,
+      maxCpuSeconds: given.maxCpuSeconds ?? undefined, parallel: flags.parallel !== '1' ? given.parallel : undefined, researcherSettings: composed.settings,
+    } };
+    const executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+    return { journal, researcher: composed.researcher, request, executor };
+  } catch (error) {
+    journal.close();
+    throw error;
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('research')
     .description('run the research loop: a researcher proposes, the lab runs, gates and records')
+    .option('--config <file>', 'run options from a JSON or YAML file: the keys of a run\'s options (task, researcher, budgetSeconds, maxExperiments, gate: {alpha, repeats}, researcherSettings: {model}, ...); flags given here win')
     .option('--task <name|dir>', 'built-in task name or task folder', 'lm-speedrun')
     .option('--researcher <name>', 'search | search:evolution | replay:FILE | llm', 'search')
     .option('--model <provider:model>', 'with --researcher llm: openai:MODEL, anthropic:MODEL, ollama:MODEL, llamacpp:, lmstudio:, vllm:, openrouter:, compatible:')
@@ -112,8 +153,10 @@ export function register(program: Command): void {
     .option('--quick', 'the short run `npm start` makes: lm-speedrun-quick with a 10 minute budget')
     .option('--json', 'print the final summary as one JSON object')
     .action(
-      action(async (flags: ResearchFlags) => {
-        const sandboxMode = parseSandboxMode(flags.sandbox);
+      action(async (flags: ResearchFlags, command: Command) => {
+        const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+        if (flags.config && flags.resume) throw new UsageError('--config starts a new run; --resume continues one with its stored options (give more budget as flags)');
+        const file = flags.config ? readRunConfig(flags.config) : {};
         const quick = flags.quick === true;
         const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
         const budgetSeconds = flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null;
@@ -123,37 +166,40 @@ export function register(program: Command): void {
         const generations = parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true });
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        if (budgetSeconds === null && maxExperiments === null && !resume) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');
-        // Validated before anything is opened, so bad options leave no state behind.
-        const fresh = resume ? undefined : parseRunOptions({
-          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
-          researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
-          seed: number('seed', flags.seed, true), sandboxMode,
-          gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
-        });
-        const journal = openLabJournal();
-        let researcher: Researcher;
-        let request: ResearchRequest;
-        let executor: Executor;
+        // Every value the flags give (their defaults included), then the file's values for flags not typed here.
+        const fromFlags: Record<string, unknown> = {
+          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task, researcher: flags.researcher,
+          budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval, parallel, seed: number('seed', flags.seed, true),
+          sandboxMode: parseSandboxMode(flags.sandbox),
+        };
+        const typed: Record<string, boolean> = {
+          task: given('task') || quick, researcher: given('researcher'), budgetSeconds: given('budget') || quick, maxExperiments: given('maxExperiments'),
+          maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'),
+        };
+        const gateFlags = { repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) };
+        const fileGate = typeof file.gate === 'object' && file.gate !== null ? file.gate as Record<string, unknown> : {};
+        const merged: Record<string, unknown> = { ...fromFlags, ...file };
+        for (const [key, value] of Object.entries(fromFlags)) if (typed[key] || !(key in file)) merged[key] = value;
+        merged.gate = {
+          ...DEFAULT_GATE, ...fileGate,
+          ...(given('repeats') || !('repeats' in fileGate) ? { repeats: gateFlags.repeats } : {}),
+          ...(given('alpha') || !('alpha' in fileGate) ? { alpha: gateFlags.alpha } : {}),
+        };
+        // Validated, the task loaded, the researcher and executor built before the journal is opened: a command
+        // refused for bad input leaves no state behind.
+        let fresh: RunOptions | undefined;
         try {
-          const resumed = resume ? journal.getRun(resume.data) : undefined;
-          if (resume && !resumed) throw new UsageError(`no run ${resume.data} in ${journalPath()}`);
-          const stored = resumed ? optionsOf(resumed) : undefined;
-          const composed = await composeResearcher(resumed ? resumed.researcher : flags.researcher, (stored ?? fresh)?.seed ?? 1, journal, flags, resumed);
-          researcher = composed.researcher;
-          if (resume) {
-            request = { resume: resume.data, generations, overrides: {
-              budgetSeconds: flags.budget ? budgetSeconds ?? undefined : undefined, maxExperiments: maxExperiments ?? undefined,
-              maxCpuSeconds: maxCpuSeconds ?? undefined, parallel: flags.parallel !== '1' ? parallel : undefined, researcherSettings: composed.settings,
-            } };
-          } else {
-            request = { options: { ...fresh!, ...(composed.settings ? { researcherSettings: composed.settings } : {}) }, generations };
-          }
-          executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+          fresh = resume ? undefined : parseRunOptions(merged as RunOptionsInput);
         } catch (error) {
-          journal.close();
+          if (error instanceof RunOptionsError && flags.config) throw new UsageError(`--config ${flags.config}: ${error.message}`);
           throw error;
         }
+        if (fresh && fresh.budgetSeconds === null && fresh.maxExperiments === null) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N (or budgetSeconds / maxExperiments in --config)');
+        if (fresh) loadTask(fresh.task);
+        const sandboxMode = fresh?.sandboxMode ?? parseSandboxMode(flags.sandbox);
+        const { journal, researcher, request, executor } = resume
+          ? await resumeRun(resume.data, flags, sandboxMode, generations, { budgetSeconds, maxExperiments, maxCpuSeconds, parallel })
+          : await startRun(fresh!, flags, sandboxMode, generations);
         const description = await executor.describe();
         const controller = new AbortController();
         const onSignal = () => {

@@ -14,6 +14,7 @@ import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead, t
 import { JournalCorruptError, JournalError, isCorruptionCode } from './errors.js';
 import { SignedCheckpoint } from './audit-checkpoint-record.js';
 import { assertJournalFile, migrate } from './migrations.js';
+import { type ModelUsage, runUsage, usageByExperiment, usageByRun } from './model-usage.js';
 import { compareState, replay } from './replay.js';
 import {
   CacheRow, EventRow, ExperimentPatch, ExperimentRow, RunPatch, RunRow,
@@ -26,6 +27,7 @@ export { GENESIS_HASH, type AuditEntry, type AuditHead, type ChainCheck } from '
 export { JournalCorruptError, JournalError, JournalForeignError, JournalUnreadableError, JournalVersionError } from './errors.js';
 export { SignedCheckpoint } from './audit-checkpoint-record.js';
 export { ExperimentMetadata, GateRecord } from './metadata.js';
+export { type ModelUsage, NO_USAGE, describeUsage, formatDollars } from './model-usage.js';
 
 export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
 
@@ -49,6 +51,12 @@ export interface Journal {
   appendEvent(runId: RunId, type: string, payload: Record<string, unknown>, experimentId?: ExperimentId): EventRow;
   /** Events with id > afterId, oldest first (ids grow across runs; use the last one seen to poll). */
   listEvents(runId: RunId, afterId?: number): EventRow[];
+  /** Events by id, oldest first (an experiment's transcript: the model calls its metadata lists); unknown ids are skipped. */
+  getEvents(ids: readonly number[]): EventRow[];
+  /** What model calls cost (model-usage.ts): a run's total, and each experiment's share by its transcript. */
+  modelUsage(runId: RunId): { total: ModelUsage; byExperiment: Map<string, ModelUsage> };
+  /** Every run's model calls at once (runs without calls are absent). */
+  modelUsageByRun(): Map<string, ModelUsage>;
   getCache(key: string): unknown | undefined;
   setCache(key: string, value: unknown): void;
   /** Checks the whole chain, then replays the log against the tables (one run's rows when runId is given). */
@@ -195,6 +203,22 @@ class SqliteJournal implements Journal {
 
   listEvents(runId: RunId, afterId = 0): EventRow[] {
     return prepared(this.db, 'SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id').all(runId, afterId).map((raw) => fromColumns(eventsTable, raw));
+  }
+
+  getEvents(ids: readonly number[]): EventRow[] {
+    const wanted = [...new Set(ids)].filter((id) => Number.isSafeInteger(id));
+    if (wanted.length === 0) return [];
+    // json_each takes the id list as one parameter: one statement for any number of ids.
+    return prepared(this.db, 'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(wanted))
+      .map((raw) => fromColumns(eventsTable, raw));
+  }
+
+  modelUsage(runId: RunId): { total: ModelUsage; byExperiment: Map<string, ModelUsage> } {
+    return this.db.transaction(() => ({ total: runUsage(this.db, runId), byExperiment: usageByExperiment(this.db, runId) })).deferred();
+  }
+
+  modelUsageByRun(): Map<string, ModelUsage> {
+    return usageByRun(this.db);
   }
 
   getCache(key: string): unknown | undefined {

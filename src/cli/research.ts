@@ -4,21 +4,20 @@
  */
 import type { Command } from 'commander';
 import { journalPath, stateDir } from '../journal/paths.js';
-import type { LabEvent } from '../lab/events.js';
 import { DEFAULT_GATE, RunOptionsError, type SandboxMode, type RunOptions, type RunOptionsInput, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
 import type { RunSummary } from '../lab/summary.js';
 import { FailureError } from '../task/errors.js';
 import { RunId } from '../task/ids.js';
-import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
-import type { Journal } from '../journal/journal.js';
+import { type Journal, type ModelUsage, describeUsage } from '../journal/journal.js';
 import { loadTask } from '../task/loader.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
 import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 import { openExistingJournal } from './lab-state.js';
+import { LiveProgress } from './progress.js';
 import { readRunConfig } from './run-config.js';
 
 interface ResearchFlags {
@@ -51,39 +50,18 @@ interface ResearchFlags {
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
 
-function progressLine(event: LabEvent): string | null {
-  switch (event.type) {
-    case 'note':
-      return event.message;
-    case 'experiment.started': {
-      const { experiment } = event;
-      const cap = event.capSeconds ? ` (cap ${formatNumber(event.capSeconds)}s)` : '';
-      return `#${experiment.seq} ${experiment.role} ${experiment.description}${cap} ...`;
-    }
-    case 'experiment.finished': {
-      const { experiment } = event;
-      const outcome = experiment.outcome;
-      const result = !outcome ? '?' : isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason.slice(0, 120)}`;
-      const claim = experiment.metadata.claim ? ' — claims a win, repeating' : '';
-      const budget = event.budgetLeftSeconds === null ? '' : `, budget left ${Math.round(event.budgetLeftSeconds / 60)}m`;
-      return `#${experiment.seq} ${experiment.role} ${experiment.description}: ${result}${claim} (best ${event.best === null ? '-' : formatNumber(event.best)}${budget})`;
-    }
-    case 'gate':
-      return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
-  }
-}
-
-function printSummary(summary: RunSummary, reportPath: string, generation0: RunSummary | undefined): void {
+function printSummary(summary: RunSummary, reportPath: string, generation0: RunSummary | undefined, model: ModelUsage): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
   out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
   out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
-  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}`);
+  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => formatNumber(value)).join('-')})` : '';
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatNumber(summary.gain)}x`}${ci}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
-    out(`over generation 0's baseline: ${summary.gainOverGeneration0.toFixed(2)}x`);
+    out(`over generation 0's baseline: ${formatNumber(summary.gainOverGeneration0)}x`);
   }
+  if (model.calls > 0) out(`model: ${describeUsage(model)}`);
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
 }
@@ -208,29 +186,29 @@ export function register(program: Command): void {
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
+        const progress = new LiveProgress(process.stderr);
+        progress.start();
         try {
           const result = await research(
-            { journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
-              const line = progressLine(event);
-              if (line) process.stderr.write(`${line}\n`);
-            } },
+            { journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe: (event) => progress.observe(event) },
             request,
             (run) => {
-              process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
-              for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);
+              progress.print(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}`);
+              for (const missing of description.missing) progress.print(`WARNING: not enforced: ${missing}`);
             },
           ).catch((error: unknown) => {
             // An expected failure (the model's server failed for good: retries spent, bad key) leaves the run resumable.
             if (error instanceof FailureError && !(error instanceof CommandFailure)) throw new CommandFailure(`${error.message}; resume with --resume RUN once that is fixed`);
             throw error;
           });
+          progress.stop(); // the live line goes before the result is printed
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
           const last = result.runs.at(-1);
           if (!last) return 1;
           if (flags.json) {
-            process.stdout.write(`${JSON.stringify({ ...last, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain, gainOverGeneration0: summary.gainOverGeneration0 ?? summary.gain })), report: reports.at(-1) })}\n`);
+            process.stdout.write(`${JSON.stringify({ ...last, usage: journal.modelUsage(last.runId as RunId).total, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain, gainOverGeneration0: summary.gainOverGeneration0 ?? summary.gain })), report: reports.at(-1) })}\n`);
           } else {
-            printSummary(last, reports.at(-1) ?? '', result.runs[0]);
+            printSummary(last, reports.at(-1) ?? '', result.runs[0], journal.modelUsage(last.runId as RunId).total);
           }
           // Stopped (Ctrl-C here, or `successor stop` from another terminal): not finished, and resumable.
           const stoppedRun = journal.getRun(last.runId as RunId);
@@ -240,6 +218,7 @@ export function register(program: Command): void {
           }
           return 0;
         } finally {
+          progress.stop();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           await executor.close();

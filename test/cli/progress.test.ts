@@ -1,0 +1,73 @@
+/** The live progress of `successor research` (src/cli/progress.ts) on a terminal and in a log, with a fake clock. */
+import { describe, expect, it } from 'vitest';
+import type { ExperimentRow } from '../../src/journal/journal.js';
+import { LiveProgress, claimOf } from '../../src/cli/progress.js';
+import { formatNumber, formatSeconds } from '../../src/task/format-number.js';
+
+const experiment = (seq: number, overrides: Partial<ExperimentRow> = {}) => ({
+  id: `exp_00000000000${seq}`, seq, role: 'candidate', description: 'halve the delay', outcome: null, metadata: {}, ...overrides,
+}) as unknown as ExperimentRow;
+
+function setup(tty: boolean) {
+  let nowMs = 0;
+  const written: string[] = [];
+  const progress = new LiveProgress({ isTTY: tty, columns: 200, write: (text: string) => written.push(text) }, { now: () => nowMs, plainEverySeconds: 30 });
+  return { progress, written, advance: (seconds: number) => { nowMs += seconds * 1000; } };
+}
+
+describe('the live progress line', () => {
+  it('on a terminal: redrawn in place with elapsed time against the cap and the run\'s claim, cleared before other lines', () => {
+    const { progress, written, advance } = setup(true);
+    progress.observe({ type: 'experiment.started', experiment: experiment(3), capSeconds: 45 });
+    expect(written.join('')).toBe('#3 candidate halve the delay (cap 45s) ...\n\r#3 candidate 0s of 45s cap\x1b[K');
+    written.length = 0;
+    advance(12.46);
+    progress.tick();
+    expect(written).toEqual(['\r#3 candidate 12.5s of 45s cap\x1b[K']);
+    written.length = 0;
+    progress.observe({ type: 'experiment.progress', experiment: experiment(3), elapsedSeconds: 12, line: 'step 40/200 | loss 2.3141\x1b[2J\n' });
+    expect(written).toEqual(['\r#3 candidate 12.5s of 45s cap · run says: "step 40/200 | loss 2.3141\\x1b[2J"\x1b[K']);
+    written.length = 0;
+    advance(20);
+    progress.observe({ type: 'experiment.finished', experiment: experiment(3, { outcome: { status: 'ok', score: 32.456789, metrics: {} } }), best: 30.123456, budgetLeftSeconds: 600 });
+    // The live line is cleared, the result printed, and nothing runs any more: no live line after it.
+    expect(written.join('')).toBe('\r\x1b[K#3 candidate halve the delay: ok 32.5 (best 30.1, budget left 10m)\n');
+    written.length = 0;
+    progress.stop();
+    expect(written).toEqual([]);
+  });
+
+  it('in a log: plain lines only, one per running experiment every plainEverySeconds, never a carriage return', () => {
+    const { progress, written, advance } = setup(false);
+    progress.observe({ type: 'experiment.started', experiment: experiment(1), capSeconds: 59.696625657000006 });
+    progress.observe({ type: 'experiment.started', experiment: experiment(2), capSeconds: null });
+    written.length = 0;
+    advance(29);
+    progress.tick();
+    expect(written).toEqual([]);
+    progress.observe({ type: 'experiment.progress', experiment: experiment(2), elapsedSeconds: 29, line: '  step 7 |  loss 3.9 ' });
+    expect(written).toEqual([]);
+    advance(1.5);
+    progress.tick();
+    expect(written).toEqual(['#1 candidate running 30.5s of 59.7s cap\n', '#2 candidate running 30.5s · run says: "step 7 | loss 3.9"\n']);
+    expect(written.join('')).not.toContain('\r');
+  });
+
+  it('clips a long claim to one short line', () => {
+    expect(claimOf('x'.repeat(500))).toHaveLength(80);
+    expect(claimOf('a\n\tb')).toBe('a b');
+  });
+});
+
+describe('numbers for people', () => {
+  it.each([
+    [59.696625657000006, '59.7'], [0.05, '0.05'], [2.4, '2.4'], [1234.5678, '1235'], [842496, '842496'], [0.000123456, '0.000123'],
+    [1.23456e-7, '1.23e-7'], [100.04, '100'], [-3.14159, '-3.14'], [Number.NaN, 'NaN'],
+  ])('%s -> %s', (value, text) => {
+    expect(formatNumber(value)).toBe(text);
+  });
+
+  it('says seconds with a unit', () => {
+    expect(formatSeconds(59.696625657000006)).toBe('59.7s');
+  });
+});

@@ -93,8 +93,8 @@ const JOURNAL_TABLES = ['runs', 'experiments', 'events', 'cache', 'audit'];
 
 /**
  * Refuses a file that is not a journal of this lab, before anything is written to it: a database with tables of its
- * own at version 0 (another program's file; migrating would add our tables to it), or one that claims a version
- * but lacks the journal's tables. An empty database (a new file) passes: it is ours to create.
+ * own at version 0 (another program's file; migrating would add our tables to it), a newer lab's journal, or one
+ * that claims a version but lacks the journal's tables. An empty database (a new file) passes: it is ours to create.
  */
 export function assertJournalFile(db: Database.Database): void {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>)
@@ -102,6 +102,10 @@ export function assertJournalFile(db: Database.Database): void {
   const found = schemaVersion(db);
   if (found === 0 && tables.length > 0) {
     throw new JournalForeignError(`${db.name} is an SQLite database but not a successor journal (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}); point SUCCESSOR_HOME elsewhere`);
+  }
+  // Before anything writes (a writer's WAL switch changes the header): a newer lab's journal is left exactly as it is.
+  if (found > migrations.length) {
+    throw new JournalVersionError(`${db.name} has schema version ${found}; this successor knows only up to ${migrations.length} (a newer successor wrote it)`);
   }
   const missing = found > 0 ? JOURNAL_TABLES.filter((name) => !tables.includes(name)) : [];
   if (missing.length > 0) {

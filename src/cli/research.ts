@@ -18,7 +18,7 @@ import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds,
 import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 import { openExistingJournal } from './lab-state.js';
 import { LiveProgress } from './progress.js';
-import { readRunConfig } from './run-config.js';
+import { layerFlags, readRunConfig } from './run-config.js';
 
 interface ResearchFlags {
   config?: string;
@@ -144,25 +144,17 @@ export function register(program: Command): void {
         const generations = parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true });
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        // Every value the flags give (their defaults included), then the file's values for flags not typed here.
-        const fromFlags: Record<string, unknown> = {
+        // The flags' values (their defaults included) over the file's, where typed here or where the file is silent.
+        const merged = layerFlags(file, {
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task, researcher: flags.researcher,
           budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval, parallel, seed: number('seed', flags.seed, true),
           sandboxMode: parseSandboxMode(flags.sandbox),
-        };
-        const typed: Record<string, boolean> = {
+          gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
+        }, {
           task: given('task') || quick, researcher: given('researcher'), budgetSeconds: given('budget') || quick, maxExperiments: given('maxExperiments'),
           maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'),
-        };
-        const gateFlags = { repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) };
-        const fileGate = typeof file.gate === 'object' && file.gate !== null ? file.gate as Record<string, unknown> : {};
-        const merged: Record<string, unknown> = { ...fromFlags, ...file };
-        for (const [key, value] of Object.entries(fromFlags)) if (typed[key] || !(key in file)) merged[key] = value;
-        merged.gate = {
-          ...DEFAULT_GATE, ...fileGate,
-          ...(given('repeats') || !('repeats' in fileGate) ? { repeats: gateFlags.repeats } : {}),
-          ...(given('alpha') || !('alpha' in fileGate) ? { alpha: gateFlags.alpha } : {}),
-        };
+          'gate.repeats': given('repeats'), 'gate.alpha': given('alpha'),
+        });
         // Validated, the task loaded, the researcher and executor built before the journal is opened: a command
         // refused for bad input leaves no state behind.
         let fresh: RunOptions | undefined;

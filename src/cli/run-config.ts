@@ -1,8 +1,7 @@
 /**
  * `successor research --config FILE`: a run's options from a JSON or YAML file. This file only reads the text into a
- * plain object; what the keys mean and which are allowed is src/lab/options.ts (RunOptions, through
- * parseRunOptions), so a file, the flags and a stored run have one shape. Flags given on the command line win over
- * the file (research.ts merges them).
+ * plain object, and lays the flags over it (`layerFlags`); what the keys mean and which are allowed is
+ * src/lab/options.ts (RunOptions, through parseRunOptions), so a file, the flags and a stored run have one shape.
  * Is not: the schema, and not `.env` (env-file.ts).
  */
 import { readFileSync } from 'node:fs';
@@ -27,3 +26,27 @@ export function readRunConfig(path: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`--config ${path} must hold an object of run options (task, researcher, budgetSeconds, ...)`);
   return value as Record<string, unknown>;
 }
+
+/**
+ * A new run's options from a config file and the flags: a flag typed on the command line (`typed`, by dotted key)
+ * wins over the file; the file wins over a flag's default; a flag's default fills what the file leaves out. One
+ * level of nesting (`gate.alpha`), as the run options have.
+ */
+export function layerFlags(file: Record<string, unknown>, flags: Record<string, unknown>, typed: Record<string, boolean>): Record<string, unknown> {
+  const layered: Record<string, unknown> = { ...file };
+  for (const [key, value] of Object.entries(flags)) {
+    const fileValue = file[key];
+    if (isObject(value) && (isObject(fileValue) || fileValue === undefined)) {
+      const inner: Record<string, unknown> = { ...(fileValue ?? {}) };
+      for (const [innerKey, innerValue] of Object.entries(value)) {
+        if (typed[`${key}.${innerKey}`] || !(innerKey in inner)) inner[innerKey] = innerValue;
+      }
+      layered[key] = inner;
+    } else if (typed[key] || !(key in file)) {
+      layered[key] = value;
+    }
+  }
+  return layered;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);

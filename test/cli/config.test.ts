@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvFile } from '../../src/cli/env-file.js';
+import { layerFlags } from '../../src/cli/run-config.js';
 import { ROOT, removeTemporaryDirs, runCli, temporaryDir } from './fixtures.js';
 
 afterAll(removeTemporaryDirs);
@@ -46,6 +47,18 @@ describe('research --config', () => {
       expect(result.stderr).toMatch(message);
     }
     expect(runCli(['runs'], home, { cwd: work }).stderr).toMatch(/no lab state/);
+  });
+});
+
+describe('layering the flags over a file', () => {
+  it('a typed flag wins, the file wins over a default, a default fills a gap, one level deep', () => {
+    const flags = { seed: 1, parallel: 1, approval: 'auto', gate: { repeats: 3, alpha: 0.05, capFactor: 1.3 } };
+    const file = { seed: 7, parallel: 4, task: 'x', gate: { alpha: 0.2, repeats: 5 } };
+    expect(layerFlags(file, flags, { seed: true, 'gate.repeats': true })).toEqual({
+      task: 'x', seed: 1, parallel: 4, approval: 'auto', gate: { alpha: 0.2, repeats: 3, capFactor: 1.3 },
+    });
+    expect(layerFlags({}, flags, {})).toEqual(flags);
+    expect(layerFlags({ gate: 3 }, flags, {})).toMatchObject({ gate: 3 }); // left for the schema to name
   });
 });
 

@@ -131,7 +131,8 @@ async function runTrain(flags: TrainFlags): Promise<number> {
   const out = flags.out ?? join(stateDir(), 'checkpoints', new Date().toISOString().replace(/[:.]/g, '-'));
 
   const reporter = progressReporter(resolved);
-  const summary = await train(resolved, data, { checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation });
+  // --max-seconds bounds the whole command: its clock starts with the process (performance.now() counts from there).
+  const summary = await train(resolved, data, { checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation, deadlineStartMs: 0 });
   reporter.finish();
   printResult(
     {

@@ -50,6 +50,7 @@ export interface TrainOptions {
   checkpointDir?: string; // written once at the end (never after a divergence)
   stopAtStep?: number; // end early at this step without changing the schedule (maxSteps stays the horizon)
   signal?: AbortSignal; // checked between steps
+  deadlineStartMs?: number; // where maxSeconds counts from (performance.now() ms); default: the first step. The CLI passes 0, its process's start
 }
 
 export type StopReason = 'max-steps' | 'target' | 'max-seconds' | 'stop-step' | 'aborted' | 'diverged';
@@ -148,7 +149,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
 
   while (step < config.maxSteps) {
     if (options.stopAtStep !== undefined && step >= options.stopAtStep) { stopReason = 'stop-step'; break; }
-    if (!deadline.allowsStep(seconds())) { stopReason = 'max-seconds'; break; }
+    if (!deadline.allowsStep((performance.now() - (options.deadlineStartMs ?? started)) / 1000)) { stopReason = 'max-seconds'; break; }
     if (options.signal?.aborted) { stopReason = 'aborted'; break; }
 
     const stepStarted = seconds();

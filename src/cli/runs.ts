@@ -22,7 +22,7 @@ export function register(program: Command): void {
       action((flags: { json?: boolean; format: string }) => {
         const format = parseTableFormat(flags.format);
         return withJournal((journal) => {
-          const usage = journal.modelUsageByRun();
+          const usage = journal.modelUsageByRun().byRun;
           const runs = journal.listRuns().map((run) => {
             const summary = storedSummaryOf(run);
             const spent = usage.get(run.id) ?? NO_USAGE;

@@ -14,7 +14,7 @@ import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead, t
 import { JournalCorruptError, JournalError, isCorruptionCode } from './errors.js';
 import { SignedCheckpoint } from './audit-checkpoint-record.js';
 import { assertJournalFile, migrate } from './migrations.js';
-import { type ModelUsage, runUsage, usageByExperiment, usageByRun } from './model-usage.js';
+import { type ModelUsage, type UsageByRun, runUsage, usageByExperiment, usageByRun } from './model-usage.js';
 import { compareState, replay } from './replay.js';
 import {
   CacheRow, EventRow, ExperimentPatch, ExperimentRow, RunPatch, RunRow,
@@ -27,7 +27,7 @@ export { GENESIS_HASH, type AuditEntry, type AuditHead, type ChainCheck } from '
 export { JournalCorruptError, JournalError, JournalForeignError, JournalUnreadableError, JournalVersionError } from './errors.js';
 export { SignedCheckpoint } from './audit-checkpoint-record.js';
 export { ExperimentMetadata, GateRecord } from './metadata.js';
-export { type ModelUsage, NO_USAGE, describeUsage, formatDollars } from './model-usage.js';
+export { type ModelUsage, type UsageByRun, NO_USAGE, addUsage, describeUsage, formatDollars } from './model-usage.js';
 
 export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
 
@@ -55,8 +55,8 @@ export interface Journal {
   getEvents(ids: readonly number[]): EventRow[];
   /** What model calls cost (model-usage.ts): a run's total, and each experiment's share by its transcript. */
   modelUsage(runId: RunId): { total: ModelUsage; byExperiment: Map<string, ModelUsage> };
-  /** Every run's model calls at once (runs without calls are absent). */
-  modelUsageByRun(): Map<string, ModelUsage>;
+  /** Every run's model calls at once (runs without calls are absent); only the calls after event `afterEventId` when given. */
+  modelUsageByRun(afterEventId?: number): UsageByRun;
   getCache(key: string): unknown | undefined;
   setCache(key: string, value: unknown): void;
   /** Checks the whole chain, then replays the log against the tables (one run's rows when runId is given). */
@@ -217,8 +217,8 @@ class SqliteJournal implements Journal {
     return this.db.transaction(() => ({ total: runUsage(this.db, runId), byExperiment: usageByExperiment(this.db, runId) })).deferred();
   }
 
-  modelUsageByRun(): Map<string, ModelUsage> {
-    return usageByRun(this.db);
+  modelUsageByRun(afterEventId = 0): UsageByRun {
+    return usageByRun(this.db, afterEventId);
   }
 
   getCache(key: string): unknown | undefined {

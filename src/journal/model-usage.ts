@@ -49,14 +49,32 @@ export function usageByExperiment(db: Database.Database, runId: string): Map<str
   }));
 }
 
-/** Every run that made model calls, with what they cost (runs without calls are absent). */
-export function usageByRun(db: Database.Database): Map<string, ModelUsage> {
-  const rows = prepared(db, `SELECT e.run_id AS key, ${SUMS} FROM events e WHERE e.type = '${MODEL_CALL_EVENT}' GROUP BY e.run_id`).all();
-  return new Map(rows.map((raw) => {
-    const { key, ...usage } = Keyed.parse(raw);
-    return [key, usage];
-  }));
+export interface UsageByRun { byRun: Map<string, ModelUsage>; lastEventId: number }
+
+/**
+ * Every run that made model calls after event `afterEventId` (0: all of them), with what those calls cost, and the
+ * last event id this read covered. Event ids only grow, so a reader that polls (the dashboard) adds what is new to
+ * what it has instead of summing every payload again.
+ */
+export function usageByRun(db: Database.Database, afterEventId = 0): UsageByRun {
+  return db.transaction((): UsageByRun => {
+    const last = prepared(db, 'SELECT COALESCE(MAX(id), 0) AS id FROM events').get() as { id: number };
+    const rows = prepared(db, `SELECT e.run_id AS key, ${SUMS} FROM events e WHERE e.id > ? AND e.id <= ? AND e.type = '${MODEL_CALL_EVENT}' GROUP BY e.run_id`)
+      .all(afterEventId, last.id);
+    return {
+      lastEventId: Math.max(afterEventId, last.id),
+      byRun: new Map(rows.map((raw) => {
+        const { key, ...usage } = Keyed.parse(raw);
+        return [key, usage];
+      })),
+    };
+  }).deferred();
 }
+
+/** The sum of two usages. */
+export const addUsage = (left: ModelUsage, right: ModelUsage): ModelUsage => ({
+  calls: left.calls + right.calls, inputTokens: left.inputTokens + right.inputTokens, outputTokens: left.outputTokens + right.outputTokens, dollars: left.dollars + right.dollars,
+});
 
 /** `$0.0123` for people: cents when it is dollars, four decimals below a dollar (a model call costs fractions of a cent). */
 export function formatDollars(dollars: number): string {

@@ -48,6 +48,11 @@ describe('dashboard API', () => {
     expect(total).toMatchObject({ calls: 3, inputTokens: 3400, outputTokens: 440 });
     expect(total.dollars).toBeCloseTo((3400 * 1.25 + 440 * 10) / 1e6, 12);
     expect((await get(`/api/runs/${run.id}`)).body.run.model).toEqual(total);
+    // Counted incrementally between polls: a call made since the last look is added, none counted twice.
+    call(100, 10, 'later');
+    const later = ((await get('/api/runs')).body.runs as any[]).find((item) => item.id === run.id).model;
+    expect(later).toMatchObject({ calls: 4, inputTokens: 3500, outputTokens: 450 });
+    expect((await get(`/api/runs/${run.id}`)).body.run.model).toEqual(later);
     const detail = (await get(`/api/experiments/${proposed.id}`)).body;
     expect(detail.model).toMatchObject({ calls: 2, inputTokens: 3000, outputTokens: 400 });
     expect((await get(`/api/experiments/${base.id}`)).body.model.calls).toBe(0);

@@ -36,12 +36,9 @@ function lineageOf(runs: readonly RunRow[], run: RunRow): RunRow[] {
 
 export function runRoutes(access: LabAccess): Hono {
   const app = new Hono();
-  const view = (run: RunRow, usage = access.journal.modelUsageByRun()): RunView => runView(run, access.lines(run.id), Date.now(), usage.get(run.id));
+  const view = (run: RunRow): RunView => runView(run, access.lines(run.id), Date.now(), access.modelUsage().get(run.id));
 
-  app.get('/api/runs', (context) => {
-    const usage = access.journal.modelUsageByRun();
-    return context.json({ auditSeq: access.views.auditSeq(), runs: access.journal.listRuns().map((run) => view(run, usage)) });
-  });
+  app.get('/api/runs', (context) => context.json({ auditSeq: access.views.auditSeq(), runs: access.journal.listRuns().map(view) }));
 
   app.get('/api/runs/:id', (context) => {
     const run = access.findRun(context.req.param('id'));
@@ -52,10 +49,10 @@ export function runRoutes(access: LabAccess): Hono {
     return context.json({
       auditSeq,
       lastEventId: events.at(-1)?.id ?? 0,
-      run: runView(run, lines, Date.now(), access.journal.modelUsage(run.id).total),
+      run: runView(run, lines, Date.now(), access.modelUsage().get(run.id)),
       options: run.options,
       summary: run.summary,
-      lineage: lineageOf(access.journal.listRuns(), run).map((item) => view(item)),
+      lineage: lineageOf(access.journal.listRuns(), run).map(view),
       // The same rule as pendingApprovals() in src/lab/control.ts, on the compact lines (its full rows cost seconds at 10k).
       pending: lines.filter((line) => line.state === 'awaiting-approval' || line.approval === 'pending').map((line) => ({
         id: line.id, seq: line.seq, role: line.role, description: line.description, state: line.state,

@@ -38,6 +38,7 @@ interface ResearchFlags {
   executor: string;
   sharedDir?: string;
   quick?: boolean;
+  fresh?: boolean;
   json?: boolean;
   model?: string;
   baseUrl?: string;
@@ -55,12 +56,20 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
   out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
-  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
+  const failed = summary.bestFailedRuns ? `, ${summary.bestFailedRuns} more failed` : '';
+  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}]${failed} — ${summary.bestDescription}`);
   const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => formatNumber(value)).join('-')})` : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatNumber(summary.gain)}x`}${ci}`);
+  const verdict = summary.accepted === 0 ? ' — nothing accepted' : '';
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatNumber(summary.gain)}x`}${ci}${verdict}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
     out(`over generation 0's baseline: ${formatNumber(summary.gainOverGeneration0)}x`);
   }
+  if (summary.timeSpent) {
+    const { calibrating, screening, confirming, reverifying } = summary.timeSpent;
+    out(`time: calibrating ${formatSeconds(calibrating)}, screening ${formatSeconds(screening)}, confirming ${formatSeconds(confirming)}, re-verifying ${formatSeconds(reverifying)}`);
+  }
+  for (const demotion of summary.demoted ?? []) out(`demoted: ${demotion}`);
+  for (const note of summary.notes ?? []) out(`note: ${note}`);
   if (model.calls > 0) out(`model: ${describeUsage(model)}`);
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
@@ -125,6 +134,7 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option(...SANDBOX_FLAG)
+    .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -148,11 +158,11 @@ export function register(program: Command): void {
         const merged = layerFlags(file, {
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task, researcher: flags.researcher,
           budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval, parallel, seed: number('seed', flags.seed, true),
-          sandboxMode: parseSandboxMode(flags.sandbox),
+          sandboxMode: parseSandboxMode(flags.sandbox), usePrior: flags.fresh !== true,
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         }, {
           task: given('task') || quick, researcher: given('researcher'), budgetSeconds: given('budget') || quick, maxExperiments: given('maxExperiments'),
-          maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'),
+          maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'), usePrior: given('fresh'),
           'gate.repeats': given('repeats'), 'gate.alpha': given('alpha'),
         });
         // Validated, the task loaded, the researcher and executor built before the journal is opened: a command

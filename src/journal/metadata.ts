@@ -20,6 +20,10 @@ export const GateRecord = z.looseObject({
   pValue: z.number().optional(),
   ratio: z.number().optional(),
   ratioCi95: z.tuple([z.number(), z.number()]).optional(),
+  /** This claim's share of the run's level, the share spent at the deciding look, and the pairs it took. */
+  level: z.number().optional(),
+  lookLevel: z.number().optional(),
+  pairs: z.number().optional(),
 });
 export type GateRecord = z.infer<typeof GateRecord>;
 
@@ -50,5 +54,19 @@ export const ExperimentMetadata = z.looseObject({
   calibrationCheck: z.enum(['agrees', 'stale']).optional(),
   /** The journal events (model calls) that produced this proposal. */
   transcript: z.array(z.number()).optional(),
+  /** A claim's screening: its gain over the incumbent (gain scale) against the threshold, and its rank among the run's claims. */
+  screening: z.looseObject({ gain: z.number(), threshold: z.number() }).optional(),
+  /**
+   * A run made to confirm a claim or re-verify an incumbent: which experiment it serves (the claim, or the verified
+   * incumbent), the pair's index, and its side: the `subject` (the claim; the verified incumbent) or the `reference`
+   * it is measured against (the incumbent; the one the verified incumbent replaced).
+   */
+  pair: z.looseObject({ forId: z.string(), purpose: z.enum(['confirm', 'verify']), index: z.number().int().nonnegative(), side: z.enum(['reference', 'subject']) }).optional(),
+  /** The machine was busy with other work during this run: not counted (the run is made again). */
+  contended: z.boolean().optional(),
+  /** A candidate the lab proposed itself: the best configuration an earlier run on this task version reached. */
+  seededFrom: z.string().optional(),
+  /** An accepted candidate whose re-verification showed it no better than what it replaced: no longer the incumbent. */
+  demoted: z.looseObject({ at: Timestamp, reason: z.string() }).optional(),
 });
 export type ExperimentMetadata = z.infer<typeof ExperimentMetadata>;

@@ -64,12 +64,12 @@ export function incumbentOf(experiments: readonly ExperimentRow[]): ExperimentRo
 
 /**
  * Scores of `subject`'s own run and of every finished repeat/verify of it, in order. Samples marked stale (a cached
- * calibration that a fresh run contradicted) are left out.
+ * calibration that a fresh run contradicted) or contended (measured while the machine was busy) are left out.
  */
 export function samplesOf(experiments: readonly ExperimentRow[], subject: ExperimentId): number[] {
   const samples: number[] = [];
   for (const experiment of experiments) {
-    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome) || experiment.metadata.stale) continue;
+    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome) || experiment.metadata.stale || experiment.metadata.contended) continue;
     if (subjectOf(experiment) === subject) samples.push(experiment.outcome.score);
   }
   return samples;

@@ -11,9 +11,11 @@ import type { ExperimentId } from '../task/ids.js';
 import type { Lineage } from '../task/workspace.js';
 import { isScored } from '../task/outcome.js';
 import type { LabContext } from './context.js';
-import { incumbentOf, lineageOf, mean, samplesOf, subjectOf, unchangedExperiment } from './lineage.js';
+import { incumbentOf, lineageOf, mean, samplesOf, subjectOf } from './lineage.js';
 import { type RunOptions, optionsOf } from './options.js';
-import { type PlanInput, type Step, assessFinished, budgetLeftSeconds, capSeconds, planStep } from './planner.js';
+import { type PlanInput, type Step, budgetLeftSeconds, capSeconds, planStep } from './planner.js';
+import { calibrationRecords, decisionRecord, demotionRecord, finishedRecord, rerunRow } from './step-records.js';
+import { type PriorKnowledge, priorKnowledge, taskKey } from './prior.js';
 import { proposeCandidate } from './propose.js';
 import { storedSummaryOf, summariseRun, type RunSummary } from './summary.js';
 
@@ -31,6 +33,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 const now = (): string => new Date().toISOString();
+/** Scores for people: three significant figures. */
+const formatScore = (score: number): string => (Math.abs(score) >= 100 ? score.toFixed(0) : score.toPrecision(3));
 
 export class ResearchLoop {
   private readonly inflight = new Map<ExperimentId, Promise<void>>();
@@ -86,11 +90,11 @@ export class ResearchLoop {
             break;
           }
         } else if (step.kind === 'run' || step.kind === 'rerun') {
-          const experiment = step.kind === 'run' ? step.experiment : this.createRerun(step.subject, step.role);
+          const experiment = step.kind === 'run' ? step.experiment : this.createRerun(step);
           const promise = this.runExperiment(experiment, signal).finally(() => this.inflight.delete(experiment.id));
           this.inflight.set(experiment.id, promise);
           if (this.inflight.size < this.options.parallel) continue;
-        } else if (step.kind === 'decide' || step.kind === 'calibration') {
+        } else if (step.kind === 'decide' || step.kind === 'calibration' || step.kind === 'demote') {
           this.record(step);
           continue;
         } else if (step.kind === 'propose') {
@@ -134,6 +138,7 @@ export class ResearchLoop {
       task: { direction: task.file.metric.direction, metricSource: task.file.metric.source, wallSecondsLimit: task.file.run.limits.wallSeconds },
       elapsedSeconds: this.elapsedSeconds(),
       stopping,
+      nowMs: Date.now(),
       sameConfiguration: (left, right) => this.lineageEntry(left).text === this.lineageEntry(right).text,
     };
   }
@@ -149,44 +154,57 @@ export class ResearchLoop {
     return entry;
   }
 
-  /** Journals a decision the planner made: the gate's verdict on a claim, or a calibration check's. */
-  private record(step: Extract<Step, { kind: 'decide' | 'calibration' }>): void {
+  /** Journals a decision the planner made: the gate's verdict on a claim, a demotion, or a calibration check's. */
+  private record(step: Extract<Step, { kind: 'decide' | 'calibration' | 'demote' }>): void {
     const { journal, observe } = this.context;
-    if (step.kind === 'calibration') {
-      const { check, agrees, fresh, cached, cachedScores } = step;
+    if (step.kind === 'demote') {
       journal.transaction(() => {
-        journal.updateExperiment(check.id, { metadata: { ...check.metadata, calibrationCheck: agrees ? 'agrees' : 'stale' } });
-        if (!agrees) for (const experiment of cached) journal.updateExperiment(experiment.id, { metadata: { ...experiment.metadata, stale: true } });
-        journal.appendEvent(this.run.id, 'calibration.check', { fresh, cached: cachedScores, agrees });
+        journal.updateExperiment(step.incumbent.id, demotionRecord(step, now()));
+        journal.appendEvent(this.run.id, 'demoted', { reason: step.reason }, step.incumbent.id);
       });
-      const listed = cachedScores.map((score) => score.toFixed(1)).join(', ');
-      observe({ type: 'note', message: agrees
-        ? `cached calibration confirmed by a fresh run (${fresh?.toFixed(1)} within [${listed}])`
-        : `cached calibration is stale (fresh ${fresh === null ? 'failed' : fresh.toFixed(1)} against [${listed}]): measuring the baseline again` });
+      observe({ type: 'note', message: `#${step.incumbent.seq} is no longer the incumbent: ${step.reason}` });
       return;
     }
-    const { claim, passed, detail, record } = step;
-    // Under the `promote` policy a gate pass only nominates: the new incumbent waits for a human. So does a gain
-    // of more than MAX_GAIN_PER_STEP in one step whatever the policy: repeats confirm it is reproducible, not that
-    // it is honest (weights smuggled in reproduce perfectly), so a human looks before it becomes the incumbent.
-    const implausible = claim.outcome?.status === 'suspect' && claim.outcome.metrics.bound === 'gain';
-    const needsApproval = passed && (this.options.approval === 'promote' || implausible);
-    const accepted = passed && !needsApproval;
-    const updated = journal.transaction(() => {
-      const row = journal.updateExperiment(claim.id, {
-        accepted,
-        metadata: { ...claim.metadata, decidedAt: now(), gate: { accepted: passed, detail, ...record }, ...(needsApproval ? { approval: 'pending' as const } : {}) },
+    if (step.kind === 'calibration') {
+      const { agrees, fresh, cachedScores } = step;
+      journal.transaction(() => {
+        for (const { experiment, metadata } of calibrationRecords(step)) journal.updateExperiment(experiment.id, { metadata });
+        journal.appendEvent(this.run.id, 'calibration.check', { fresh, cached: cachedScores, agrees });
       });
-      journal.appendEvent(this.run.id, 'gate', { accepted, detail, ...record }, claim.id);
+      const listed = cachedScores.map(formatScore).join(', ');
+      observe({ type: 'note', message: agrees
+        ? `cached calibration confirmed by a fresh run (${fresh === null ? '-' : formatScore(fresh)} within [${listed}])`
+        : `cached calibration is stale (fresh ${fresh === null ? 'failed' : formatScore(fresh)} against [${listed}]): measuring the baseline again` });
+      return;
+    }
+    const { accepted, metadata, needsApproval, implausible } = decisionRecord(step, this.options.approval, now());
+    const updated = journal.transaction(() => {
+      const row = journal.updateExperiment(step.claim.id, { accepted, metadata });
+      journal.appendEvent(this.run.id, 'gate', { accepted, detail: step.detail, ...step.record }, step.claim.id);
       return row;
     });
     const waiting = implausible ? '; a gain over 10x in one step awaits a human\'s approval to become the incumbent' : '; awaiting approval to become the incumbent';
-    observe({ type: 'gate', experiment: updated, accepted: passed, detail: needsApproval ? `${detail}${waiting}` : detail });
+    observe({ type: 'gate', experiment: updated, accepted: step.passed, detail: needsApproval ? `${step.detail}${waiting}` : step.detail });
   }
 
-  /** A re-run of `subject`'s configuration; the harness gives it a seed of its own. */
-  private createRerun(subject: ExperimentRow, role: 'repeat' | 'verify'): ExperimentRow {
-    return this.context.journal.createExperiment(unchangedExperiment(this.run.id, subject.id, role, `${role} of #${subject.seq}`));
+  /** A re-run of a configuration (for a pair, tagged with it); the harness gives it a seed of its own. */
+  private createRerun(step: Extract<Step, { kind: 'rerun' }>): ExperimentRow {
+    return this.context.journal.createExperiment(rerunRow(this.run.id, step, this.experiments));
+  }
+
+  private priorCache: PriorKnowledge | null | undefined;
+
+  /** What earlier runs on this task version know, read once per session (null with --fresh). */
+  private prior(): PriorKnowledge | null {
+    if (this.priorCache === undefined) {
+      const { journal, task } = this.context;
+      this.priorCache = this.options.usePrior ? priorKnowledge(journal, task, taskKey(task), this.run) : null;
+      if (this.priorCache && this.priorCache.runs > 0) {
+        const best = this.priorCache.best ? `; trying first its best configuration (${this.priorCache.best.gain.toFixed(2)}x there)` : '';
+        this.context.observe({ type: 'note', message: `starting from ${this.priorCache.runs} earlier run(s) of this task version: ${this.priorCache.history.length} observations${best} (--fresh to start from nothing)` });
+      }
+    }
+    return this.priorCache;
   }
 
   private async propose(signal: AbortSignal): Promise<void> {
@@ -197,6 +215,7 @@ export class ResearchLoop {
       budgetLeftSeconds: budgetLeftSeconds(this.options, this.elapsedSeconds()),
       signal,
       lineage: (experiment) => this.lineageEntry(experiment).lineage,
+      prior: this.prior(),
     });
     if (result === 'exhausted') {
       // The researcher has nothing left: the run's experiment budget ends where it stands.
@@ -233,8 +252,7 @@ export class ResearchLoop {
       journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
       return;
     }
-    const assessed = assessFinished({ ...planned, experiments: this.experiments }, experiment, result.outcome, cap);
-    const { outcome, claim } = assessed;
+    const { outcome, claim, metadata } = finishedRecord({ ...planned, experiments: this.experiments }, started, result.outcome, cap);
     const finished = journal.transaction(() => {
       const row = journal.updateExperiment(experiment.id, {
         state: 'finished',
@@ -242,7 +260,7 @@ export class ResearchLoop {
         finishedAt: now(),
         logPath: result.logDir,
         artifactsPath: result.artifactsDir,
-        metadata: { ...started.metadata, ...(claim ? { claim: true } : {}) },
+        metadata,
       });
       journal.appendEvent(this.run.id, 'experiment.finished', { status: outcome.status, score: isScored(outcome) ? outcome.score : null, claim }, experiment.id);
       return row;

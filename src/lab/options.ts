@@ -11,14 +11,18 @@ import { BadInputError, describeZodError } from '../task/errors.js';
 import { ExperimentId } from '../task/ids.js';
 
 export const GateOptions = z.object({
-  /** Runs per configuration compared by the gate (the first run plus repeats). */
+  /** Runs of the baseline that calibrate it (its mean and noise) before any candidate is screened. */
   repeats: z.number().int().min(2).max(20).default(3),
-  /** Significance level of the one-sided test. */
+  /** The run's family-wise level: the probability of accepting any change with no real effect (gate.ts). */
   alpha: z.number().min(1e-6).max(0.5).default(0.05),
-  /** A first run must beat the incumbent by this fraction before it is worth repeating (below the machine's noise a repeat rarely confirms). */
-  minRelativeGain: z.number().min(0).max(10).default(0.1),
-  /** Re-run the incumbent after this many candidates, so its samples track the machine's drift. */
-  verifyEvery: z.number().int().min(1).default(8),
+  /** The smallest gain worth accepting (relative): screening asks for at least this, and the test asks for more. */
+  minRelativeGain: z.number().min(0).max(10).default(0.01),
+  /** A screening run becomes a claim when it beats the incumbent by this many standard deviations of one run. */
+  screeningSigmas: z.number().min(0).max(10).default(1),
+  /** Pairs (claim, incumbent) a claim may take before the gate gives up on it; looks after 2, 3, ... of them. */
+  maxPairs: z.number().int().min(2).max(20).default(8),
+  /** Re-verify the incumbent (a pair against the incumbent it replaced) after this many candidates. */
+  verifyEvery: z.number().int().min(1).default(4),
   /** Candidates are killed at capFactor x the incumbent's mean time (+ capSlackSeconds): slower is no gain. */
   capFactor: z.number().min(1).default(1.3),
   capSlackSeconds: z.number().min(0).default(3),
@@ -47,6 +51,13 @@ export const RunOptions = z.object({
   seed: z.number().int().min(0).default(1),
   gate: GateOptions.prefault({}),
   sandboxMode: SandboxMode.default('auto'),
+  /**
+   * A run during which other work took more than this fraction of the cores the run was given is contended: it is
+   * not counted and is made again (null: never). Measured by the harness (metrics.contention).
+   */
+  contentionLimit: z.number().min(0).max(1).nullable().default(0.25),
+  /** Start from what the journal knows about this task version (earlier runs' observations, their best configuration); `--fresh` turns it off. */
+  usePrior: z.boolean().default(true),
   /** Generation runs: the experiment whose configuration is this run's baseline. */
   baseExperimentId: ExperimentId.nullable().default(null),
   /**

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
-import type { ExperimentSummary, WorkspaceAccess } from '../researcher/types.js';
+import type { ExperimentSummary, Proposal, WorkspaceAccess } from '../researcher/types.js';
 import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
@@ -18,6 +18,7 @@ import { diffChange } from './diff.js';
 import { incumbentOf, lineageOf } from './lineage.js';
 import type { LabContext } from './context.js';
 import type { RunOptions } from './options.js';
+import type { PriorKnowledge } from './prior.js';
 
 export interface ProposalContext {
   elapsedSeconds: number;
@@ -25,6 +26,8 @@ export interface ProposalContext {
   signal: AbortSignal;
   /** The lineage an experiment runs (the loop caches these: they never change). */
   lineage(experiment: ExperimentRow): Lineage;
+  /** What earlier runs on this task version know (null with --fresh, or before the baseline is measured). */
+  prior: PriorKnowledge | null;
 }
 
 /** `proposed`: a candidate was journaled (perhaps failed at once); `exhausted`: the researcher has nothing left. */
@@ -33,6 +36,11 @@ export async function proposeCandidate(
 ): Promise<'proposed' | 'exhausted' | 'aborted'> {
   const { journal, task, researcher, stateDir } = context;
   const incumbent = incumbentOf(experiments);
+  const seeded = seedFromPrior(clock.prior, incumbent, experiments, clock.lineage);
+  if (seeded) {
+    journalCandidate(context, run, options, incumbent, seeded, clock.lineage, []);
+    return 'proposed';
+  }
   const summarise = (experiment: ExperimentRow): ExperimentSummary => ({
     id: experiment.id,
     parentId: experiment.parentId,
@@ -56,6 +64,7 @@ export async function proposeCandidate(
     },
     seed: options.seed,
     signal: clock.signal,
+    prior: clock.prior?.history ?? [],
     workspace: workspaceAccess(journal, task, stateDir),
     record: (type, payload) => {
       const id = journal.appendEvent(run.id, type, payload).id;
@@ -71,13 +80,39 @@ export async function proposeCandidate(
   if (clock.signal.aborted) return 'aborted';
   if (!proposal) return 'exhausted';
   const parent = journal.getExperiment(proposal.parentId as ExperimentId) ?? incumbent;
+  journalCandidate(context, run, options, parent, proposal, clock.lineage, transcript);
+  return 'proposed';
+}
+
+/**
+ * The best configuration an earlier run on this task version reached, as this run's first candidate: only in a run
+ * that starts from the task's own workspace (generation 0), only once, and only while the baseline is the incumbent.
+ */
+function seedFromPrior(
+  prior: PriorKnowledge | null, incumbent: ExperimentRow, experiments: readonly ExperimentRow[], lineage: (experiment: ExperimentRow) => Lineage,
+): (Proposal & { seededFrom: string }) | null {
+  const best = prior?.best;
+  if (!best || incumbent.role !== 'baseline' || incumbent.parentId !== null) return null;
+  if (experiments.some((experiment) => experiment.metadata.seededFrom !== undefined || experiment.role === 'candidate')) return null;
+  const base = lineage(incumbent);
+  const knobs = Object.fromEntries(Object.entries(best.lineage.assignment).filter(([name, value]) => base.assignment[name] !== value));
+  if (Object.keys(knobs).length === 0 && best.lineage.edits.length === 0) return null;
+  return { parentId: incumbent.id, change: { knobs, edits: best.lineage.edits }, description: `best known configuration (run ${best.runId}, ${best.gain.toFixed(2)}x there): ${best.description}`, seededFrom: best.runId };
+}
+
+/** Checks a proposal (a researcher is untrusted) and journals it: proposed, awaiting approval, or failed at once. */
+function journalCandidate(
+  context: LabContext, run: RunRow, options: RunOptions, parent: ExperimentRow, proposal: Proposal & { seededFrom?: string },
+  lineage: (experiment: ExperimentRow) => Lineage, transcript: number[],
+): void {
+  const { journal, task, stateDir } = context;
   let invalidReason: string | null = null;
   let diff = '';
   try {
     if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
-    const lineage = clock.lineage(parent);
-    checkChange(task, lineage.assignment, proposal.change);
-    diff = diffChange(task, lineage, proposal.change, join(stateDir, 'scratch'));
+    const parentLineage = lineage(parent);
+    checkChange(task, parentLineage.assignment, proposal.change);
+    diff = diffChange(task, parentLineage, proposal.change, join(stateDir, 'scratch'));
   } catch (error) {
     if (!(error instanceof ChangeError)) throw error;
     invalidReason = `change did not apply: ${error.message}`;
@@ -96,9 +131,8 @@ export async function proposeCandidate(
     accepted: false,
     logPath: null,
     artifactsPath: null,
-    metadata: transcript.length > 0 ? { transcript } : {},
+    metadata: { ...(transcript.length > 0 ? { transcript } : {}), ...(proposal.seededFrom ? { seededFrom: proposal.seededFrom } : {}) },
   });
-  return 'proposed';
 }
 
 /** Researchers that read code get private copies of workspaces (under scratch/) and the captured logs. */

@@ -121,8 +121,10 @@ export async function writeRunReport(journal: Journal, runId: RunId, stateDirect
 <tr><th>best</th><td>${summary.bestScore?.toFixed(2) ?? '-'} (${summary.bestSamples.map((value) => value.toFixed(2)).join(', ')}) — ${escapeHtml(summary.bestDescription)}</td></tr>
 <tr><th>${summary.speedup !== undefined ? 'speedup' : 'gain'}</th><td>${gain}</td></tr>
 <tr><th>experiments</th><td>${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted)</td></tr>
+${summary.timeSpent ? `<tr><th>time</th><td>calibrating ${summary.timeSpent.calibrating.toFixed(0)} s, screening ${summary.timeSpent.screening.toFixed(0)} s, confirming ${summary.timeSpent.confirming.toFixed(0)} s, re-verifying ${summary.timeSpent.reverifying.toFixed(0)} s</td></tr>` : ''}
 ${usage.total.calls > 0 ? `<tr><th>model</th><td>${escapeHtml(describeUsage(usage.total))}</td></tr>` : ''}
 </table>
+${[...(summary.demoted ?? []).map((line) => `demoted: ${line}`), ...(summary.notes ?? [])].map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}
 <h2>Score over time</h2>${scoreSvg}
 <h2>Experiment tree</h2>${treeSvg}
 <h2>Winning change</h2><pre>${escapeHtml(summary.bestChange || '(none: the baseline stands)')}</pre>

@@ -13,6 +13,7 @@ import { calibrationKey, reuseCalibration, storeCalibration } from './calibratio
 import type { LabObserver } from './events.js';
 import { unchangedExperiment } from './lineage.js';
 import { ResearchLoop } from './loop.js';
+import { TASK_EVENT, taskKey } from './prior.js';
 import { type RunOptions, optionsOf, parseRunOptions } from './options.js';
 import { cpuSecondsSpent } from './planner.js';
 import { storedSummaryOf, type RunSummary } from './summary.js';
@@ -44,6 +45,7 @@ function createRun(environment: LabEnvironment, task: Task, sandboxKind: string,
     });
     const description = generation === 0 ? 'baseline' : `baseline: generation ${generation - 1}'s best`;
     const baseline = journal.createExperiment(unchangedExperiment(run.id, options.baseExperimentId, 'baseline', description));
+    journal.appendEvent(run.id, TASK_EVENT, { key: taskKey(task), version: task.file.version });
     if (generation === 0) reuseCalibration(journal, run, baseline.id, calibrationKey(task, sandboxKind, options.gate.repeats), options.gate.repeats);
     return run;
   });

@@ -5,16 +5,19 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { Journal, RunRow } from '../journal/journal.js';
+import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import { stateDir as defaultStateDir } from '../journal/paths.js';
 import { compareSamples } from '../stats/significance.js';
 import { JournalCorruptError } from '../journal/errors.js';
 import { describeZodError } from '../task/errors.js';
-import type { RunId } from '../task/ids.js';
+import type { ExperimentId, RunId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { diffLineages } from './diff.js';
-import { incumbentOf, lineageOf, mean, samplesOf } from './lineage.js';
-import { optionsOf } from './options.js';
+import { attemptsOf, incumbentOf, lineageOf, mean, samplesOf } from './lineage.js';
+import { type RunOptions, optionsOf } from './options.js';
+import { smallestConfirmableGain } from './gate.js';
+import { isFailed } from './pairs.js';
+import { noiseOf } from './planner.js';
 
 const Interval = z.tuple([z.number(), z.number()]);
 
@@ -48,6 +51,16 @@ export const RunSummary = z.object({
   /** For generation runs: generation 0's baseline against this run's best (set when the generation ends). */
   gainOverGeneration0: z.number().optional(),
   generation0RunId: z.string().optional(),
+  /** Wall-clock seconds of the run's experiments by what they were for. */
+  timeSpent: z.object({ calibrating: z.number(), screening: z.number(), confirming: z.number(), reverifying: z.number() }).optional(),
+  /** Runs measured while other work took the machine: not counted, made again. */
+  contendedRuns: z.number().int().optional(),
+  /** Runs of the best configuration that failed (a re-verification killed at its cap, say): not in bestSamples, never hidden. */
+  bestFailedRuns: z.number().int().optional(),
+  /** Candidates accepted and later demoted by their re-verification, with why. */
+  demoted: z.array(z.string()).optional(),
+  /** What a person should know to read the result: no gain found, a busy machine, noise too high for small gains. */
+  notes: z.array(z.string()).optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -119,9 +132,47 @@ export function summariseRun(journal: Journal, task: Task, runId: RunId, stopRea
     outcomes,
     bestChange,
     bestDescription: best.id === root.id ? 'baseline' : best.description,
+    ...readingAids(experiments, task, options, best.id),
   };
   if (task.file.metric.source === 'wall-seconds') {
     Object.assign(summary, { baselineSeconds: summary.baselineScore, bestSeconds: summary.bestScore, speedup: gain, speedupCi95: gainCi95 });
   }
   return summary;
+}
+
+/** What a run was for: screening a candidate, confirming a claim, re-verifying an incumbent, or calibrating the baseline. */
+function purposeOf(experiment: ExperimentRow): 'calibrating' | 'screening' | 'confirming' | 'reverifying' {
+  if (experiment.role === 'candidate') return 'screening';
+  if (experiment.metadata.pair) return experiment.metadata.pair.purpose === 'confirm' ? 'confirming' : 'reverifying';
+  if (experiment.role === 'verify' && experiment.metadata.calibrationCheck === undefined) return 'reverifying';
+  return 'calibrating';
+}
+
+/** Seconds a finished experiment ran (its cap when it was killed at it). */
+const secondsOf = (experiment: ExperimentRow): number => Number(experiment.outcome?.metrics.wallSeconds ?? experiment.metadata.capSeconds ?? 0) || 0;
+
+/** What the run's time went to, what was not counted, and the plain words a bare number would hide. */
+function readingAids(experiments: readonly ExperimentRow[], task: Task, options: RunOptions, bestId: string) {
+  const timeSpent = { calibrating: 0, screening: 0, confirming: 0, reverifying: 0 };
+  for (const experiment of experiments) {
+    if (experiment.state !== 'finished') continue;
+    timeSpent[purposeOf(experiment)] += secondsOf(experiment);
+  }
+  const contendedRuns = experiments.filter((experiment) => experiment.metadata.contended).length;
+  const bestFailedRuns = attemptsOf(experiments, bestId as ExperimentId).filter(isFailed).length;
+  const demoted = experiments.filter((experiment) => experiment.metadata.demoted).map((experiment) => `#${experiment.seq} ${experiment.description}: ${experiment.metadata.demoted?.reason}`);
+  const notes: string[] = [];
+  const accepted = experiments.filter((experiment) => experiment.accepted).length;
+  if (accepted === 0) notes.push('no change was accepted: the baseline stands, and the gain is 1 by definition');
+  if (contendedRuns > 0) {
+    notes.push(`${contendedRuns} of ${experiments.filter((experiment) => experiment.state === 'finished').length} runs were measured while other work took more than ${Math.round((options.contentionLimit ?? 0) * 100)}% of their cores, and were not counted`);
+  }
+  if (bestFailedRuns > 0) notes.push(`${bestFailedRuns} run(s) of the best configuration failed; its samples count only the ones that finished`);
+  const { noise } = noiseOf({ experiments, options, task: { direction: task.file.metric.direction, metricSource: task.file.metric.source, wallSecondsLimit: task.file.run.limits.wallSeconds } });
+  if (noise.degreesOfFreedom >= 1 && noise.variance > 0) {
+    const smallest = smallestConfirmableGain(noise.variance, options.gate);
+    const perRun = Math.sqrt(noise.variance);
+    notes.push(`the noise of one run was ${(perRun * 100).toPrecision(2)}%: the gate can confirm gains of about ${((smallest - 1) * 100).toPrecision(2)}% and more (80% of the time, for a first claim)`);
+  }
+  return { timeSpent, contendedRuns, bestFailedRuns, demoted, notes };
 }

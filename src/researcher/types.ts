@@ -45,6 +45,11 @@ export interface ResearchContext {
   signal: AbortSignal;
   /** Read access to experiments' files and logs, for researchers that read code (llm, mcp); absent in unit tests. */
   workspace?: WorkspaceAccess;
+  /**
+   * What earlier runs on this task version observed, their scores put in this run's units (the lab's prior; empty
+   * with `--fresh`). Not part of `history`: these were measured elsewhere and are never compared with this run's.
+   */
+  prior?: readonly ExperimentSummary[];
   /** Journals a researcher's own record (a model call's transcript); returns the event's id. */
   record?: (type: string, payload: Record<string, unknown>) => number;
 }

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadEnvFile } from '../../src/cli/env-file.js';
+import { DEFAULT_GATE } from '../../src/lab/options.js';
 import { layerFlags } from '../../src/cli/run-config.js';
 import { ROOT, removeTemporaryDirs, runCli, temporaryDir } from './fixtures.js';
 
@@ -26,7 +27,7 @@ describe('research --config', () => {
     const run = JSON.parse(runCli(['show', summary.runId, '--json'], home, { cwd: work }).stdout);
     expect(run.options).toMatchObject({ task: SLEEPY, maxExperiments: 1, seed: 9, sandboxMode: 'off', budgetSeconds: null, gate: { repeats: 2, alpha: 0.2 } });
     // Defaults the file and flags left alone come from the schema.
-    expect(run.options.gate).toMatchObject({ capFactor: 1.3, verifyEvery: 8 });
+    expect(run.options.gate).toMatchObject({ capFactor: DEFAULT_GATE.capFactor, verifyEvery: DEFAULT_GATE.verifyEvery });
   });
 
   it('names an unknown key, a wrong value and an unreadable file (exit 2, no state); refuses --config with --resume', () => {

@@ -18,7 +18,7 @@ import type { AuditReport, Journal } from '../journal/journal.js';
 import { storedSummaryOf } from '../lab/summary.js';
 import { isCorruptionCode } from '../journal/errors.js';
 import { SuccessorError } from '../task/errors.js';
-import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action, formatNumber } from './common.js';
+import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action, formatNumber, formatRatio } from './common.js';
 import { openExistingJournal } from './lab-state.js';
 
 interface VerifyFlags { json?: boolean; publicKey?: string }
@@ -135,7 +135,7 @@ function verifyFolder(directory: string, flags: VerifyFlags): number {
   }
   const facts = runFacts(directory, result);
   process.stdout.write(`audit ok: export of run ${result.runId}: ${result.entries} entries (${result.runEntries} of this run), head ${result.headHash}, pinned by a checkpoint signed ${result.signedAt} with key ${result.keyId}\n`);
-  process.stdout.write(`run: ${facts.task}, researcher ${facts.researcher}, ${facts.status}; ${facts.experiments} experiments; best ${facts.bestScore === null ? '-' : formatNumber(facts.bestScore)}, gain ${facts.gain === null ? '-' : `${formatNumber(facts.gain)}x`}\n`);
+  process.stdout.write(`run: ${facts.task}, researcher ${facts.researcher}, ${facts.status}; ${facts.experiments} experiments; best ${facts.bestScore === null ? '-' : formatNumber(facts.bestScore)}, gain ${facts.gain === null ? '-' : `${formatRatio(facts.gain)}x`}\n`);
   if (result.keySource === 'export') {
     process.stderr.write(`note: checked with the public key shipped in the folder: compare its id ${result.keyId} with the key id the lab publishes, or give --public-key with a copy you trust\n`);
   }

@@ -12,7 +12,7 @@ import { RecordsError } from '../stats/records.js';
 import { BadInputError, FailureError, SuccessorError, describeZodError } from '../task/errors.js';
 import { formatNumber } from '../task/format-number.js';
 
-export { formatNumber, formatSeconds } from '../task/format-number.js';
+export { formatNumber, formatRatio, formatSeconds } from '../task/format-number.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -14,7 +14,7 @@ import type { Executor } from '../executor/types.js';
 import { type Journal, type ModelUsage, describeUsage } from '../journal/journal.js';
 import { loadTask } from '../task/loader.js';
 import type { Researcher } from '../researcher/types.js';
-import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
+import { CommandFailure, UsageError, action, formatNumber, formatRatio, parseDurationSeconds, parseNumber } from './common.js';
 import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 import { openExistingJournal } from './lab-state.js';
 import { LiveProgress } from './progress.js';
@@ -58,11 +58,11 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
   const failed = summary.bestFailedRuns ? `, ${summary.bestFailedRuns} more failed` : '';
   out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}]${failed} — ${summary.bestDescription}`);
-  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => formatNumber(value)).join('-')})` : '';
+  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map(formatRatio).join('-')})` : '';
   const verdict = summary.accepted === 0 ? ' — nothing accepted' : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatNumber(summary.gain)}x`}${ci}${verdict}`);
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatRatio(summary.gain)}x`}${ci}${verdict}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
-    out(`over generation 0's baseline: ${formatNumber(summary.gainOverGeneration0)}x`);
+    out(`over generation 0's baseline: ${formatRatio(summary.gainOverGeneration0)}x`);
   }
   if (summary.timeSpent) {
     const { calibrating, screening, confirming, reverifying } = summary.timeSpent;

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { NO_USAGE, formatDollars } from '../journal/journal.js';
 import { storedSummaryOf } from '../lab/summary.js';
-import { action, formatNumber } from './common.js';
+import { action, formatNumber, formatRatio } from './common.js';
 import { withJournal } from './lab-state.js';
 import { formatTable, parseTableFormat } from './tables.js';
 
@@ -46,7 +46,7 @@ export function register(program: Command): void {
           }
           if (runs.length === 0) process.stdout.write('no runs yet\n');
           for (const run of runs) {
-            const gain = run.gain === null ? '-' : `${formatNumber(run.gain)}x`;
+            const gain = run.gain === null ? '-' : `${formatRatio(run.gain)}x`;
             const best = run.bestScore === null ? '-' : formatNumber(run.bestScore);
             const model = run.modelCalls > 0 ? `  ${run.modelCalls} calls ${formatDollars(run.dollars)}` : '';
             process.stdout.write(`${run.runId}  ${run.status.padEnd(9)} ${run.task} gen ${run.generation}  ${run.researcher}  ${run.experiments} exp  best ${best}  gain ${gain}${model}  ${run.createdAt}\n`);

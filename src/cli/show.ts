@@ -10,7 +10,7 @@ import { type ExperimentRow, type Journal, type RunRow, NO_USAGE, describeUsage,
 import { pendingApprovals } from '../lab/control.js';
 import { storedSummaryOf } from '../lab/summary.js';
 import { isScored } from '../task/outcome.js';
-import { UsageError, action, formatNumber } from './common.js';
+import { UsageError, action, formatNumber, formatRatio } from './common.js';
 import { findExperiment, findRun, withJournal } from './lab-state.js';
 import { type TableFormat, formatTable, parseTableFormat } from './tables.js';
 import { formatTranscript, printable } from './transcript.js';
@@ -97,7 +97,7 @@ function showRun(journal: Journal, run: RunRow, flags: ShowFlags, format: TableF
   out(`run ${run.id}: ${run.task}, researcher ${run.researcher}, generation ${run.generation}, ${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}`);
   const summary = storedSummaryOf(run);
   if (summary.gain !== undefined && summary.gain !== null) {
-    out(`baseline ${formatNumber(summary.baselineScore ?? NaN)}, best ${formatNumber(summary.bestScore ?? NaN)}, gain ${formatNumber(summary.gain)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map(formatNumber).join('-')})` : ''}`);
+    out(`baseline ${formatNumber(summary.baselineScore ?? NaN)}, best ${formatNumber(summary.bestScore ?? NaN)}, gain ${formatRatio(summary.gain)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map(formatRatio).join('-')})` : ''}`);
   }
   if (usage.total.calls > 0) out(`model: ${describeUsage(usage.total)}`);
   for (const experiment of experiments) {

@@ -14,3 +14,9 @@ export function formatNumber(value: number): string {
 
 /** Seconds for people: `59.7s`. */
 export const formatSeconds = (seconds: number): string => `${formatNumber(seconds)}s`;
+
+/** A ratio (a gain, a speedup) for people: always three significant figures, so 1 reads `1.00` like 5.33 and 12.3. */
+export function formatRatio(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 ? String(Math.round(value)) : value.toPrecision(3);
+}

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ExperimentRow } from '../../src/journal/journal.js';
 import { LiveProgress, claimOf } from '../../src/cli/progress.js';
-import { formatNumber, formatSeconds } from '../../src/task/format-number.js';
+import { formatNumber, formatRatio, formatSeconds } from '../../src/task/format-number.js';
 
 const experiment = (seq: number, overrides: Partial<ExperimentRow> = {}) => ({
   id: `exp_00000000000${seq}`, seq, role: 'candidate', description: 'halve the delay', outcome: null, metadata: {}, ...overrides,
@@ -67,7 +67,8 @@ describe('numbers for people', () => {
     expect(formatNumber(value)).toBe(text);
   });
 
-  it('says seconds with a unit', () => {
+  it('says seconds with a unit, and a ratio always with three figures', () => {
     expect(formatSeconds(59.696625657000006)).toBe('59.7s');
+    expect([1, 5.3333, 12.345, 0.5].map(formatRatio)).toEqual(['1.00', '5.33', '12.3', '0.500']);
   });
 });

@@ -142,7 +142,7 @@ export class LiveProgress {
     if (!this.tty) return;
     const text = this.status();
     if (!text) return this.clear();
-    const width = Math.max(20, (this.stream.columns ?? 120) - 1);
+    const width = Math.max(20, (this.stream.columns || 120) - 1); // a pty without a size reports 0 columns
     this.stream.write(`\r${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[K`);
     this.drawn = true;
   }

@@ -121,7 +121,7 @@ export function migrate(db: Database.Database, options: { readonly: boolean }): 
   }
   if (found === migrations.length) return;
   if (options.readonly) {
-    const what = found === 0 ? 'is an empty database, not a successor journal' : `has schema version ${found}, needs ${migrations.length}`;
+    const what = found === 0 ? 'has schema version 0 (an empty database, not yet a journal)' : `has schema version ${found}, needs ${migrations.length}`;
     throw new JournalVersionError(`${db.name} ${what}; a command that writes (successor research) creates or migrates it`);
   }
   for (let index = found; index < migrations.length; index += 1) {

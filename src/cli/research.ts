@@ -7,6 +7,7 @@ import { journalPath, stateDir } from '../journal/paths.js';
 import { DEFAULT_GATE, RunOptionsError, type SandboxMode, type RunOptions, type RunOptionsInput, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
+import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
 import { FailureError } from '../task/errors.js';
 import { RunId } from '../task/ids.js';
@@ -15,7 +16,7 @@ import { type Journal, type ModelUsage, describeUsage } from '../journal/journal
 import { loadTask } from '../task/loader.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, formatRatio, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 import { openExistingJournal } from './lab-state.js';
 import { LiveProgress } from './progress.js';
 import { layerFlags, readRunConfig } from './run-config.js';
@@ -34,11 +35,14 @@ interface ResearchFlags {
   repeats: string;
   alpha: string;
   sandbox: string;
+  keepArtifacts?: string;
   resume?: string;
   executor: string;
   sharedDir?: string;
   quick?: boolean;
   fresh?: boolean;
+  earlyStop?: boolean;
+  contentionLimit?: string;
   json?: boolean;
   model?: string;
   baseUrl?: string;
@@ -134,7 +138,10 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option(...SANDBOX_FLAG)
+    .option(...CONTENTION_FLAG)
+    .option('--no-early-stop', 'run every candidate to the end, even when its progress lines show it behind the incumbent')
     .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
+    .option('--keep-artifacts <n>', `artifacts kept besides the incumbent's and the accepted ones: the last N experiments' (default ${DEFAULT_KEEP_ARTIFACTS})`)
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -145,6 +152,7 @@ export function register(program: Command): void {
         const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
         if (flags.config && flags.resume) throw new UsageError('--config starts a new run; --resume continues one with its stored options (give more budget as flags)');
         const file = flags.config ? readRunConfig(flags.config) : {};
+        const contentionLimit = parseContentionLimit(flags.contentionLimit);
         const quick = flags.quick === true;
         const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
         const budgetSeconds = flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null;
@@ -158,11 +166,14 @@ export function register(program: Command): void {
         const merged = layerFlags(file, {
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task, researcher: flags.researcher,
           budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval, parallel, seed: number('seed', flags.seed, true),
-          sandboxMode: parseSandboxMode(flags.sandbox), usePrior: flags.fresh !== true,
+          sandboxMode: parseSandboxMode(flags.sandbox), usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
+          ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         }, {
           task: given('task') || quick, researcher: given('researcher'), budgetSeconds: given('budget') || quick, maxExperiments: given('maxExperiments'),
           maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'), usePrior: given('fresh'),
+          earlyStop: given('earlyStop'), contentionLimit: given('contentionLimit'), keepArtifacts: given('keepArtifacts'),
           'gate.repeats': given('repeats'), 'gate.alpha': given('alpha'),
         });
         // Validated, the task loaded, the researcher and executor built before the journal is opened: a command

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type ExperimentRow, type Journal, type RunRow, NO_USAGE, describeUsage, formatDollars } from '../journal/journal.js';
 import { pendingApprovals } from '../lab/control.js';
+import { prunedOf } from '../lab/retention.js';
 import { storedSummaryOf } from '../lab/summary.js';
 import { isScored } from '../task/outcome.js';
 import { UsageError, action, formatNumber, formatRatio } from './common.js';
@@ -21,6 +22,13 @@ export function describeOutcome(experiment: ExperimentRow): string {
   const outcome = experiment.outcome;
   if (!outcome) return experiment.state;
   return isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason}`;
+}
+
+/** Where the artifacts are, or that retention pruned them. */
+function describeArtifacts(experiment: ExperimentRow): string {
+  const pruned = prunedOf(experiment);
+  if (pruned) return `pruned ${pruned.at} (retention keeps the incumbent's, the accepted and the last ${pruned.keepLast}); they were at ${experiment.artifactsPath}`;
+  return experiment.artifactsPath ?? 'none';
 }
 
 function tailOf(path: string | null, name: string, lines = 20): string {
@@ -54,6 +62,7 @@ function showExperiment(journal: Journal, experiment: ExperimentRow, flags: Show
   if (experiment.metadata.gate) out(`gate: ${JSON.stringify(experiment.metadata.gate)}`);
   if (usage.calls > 0) out(`model: ${describeUsage(usage)} (successor show ${experiment.id} --calls for the transcript)`);
   out(`started ${experiment.startedAt ?? '-'}, finished ${experiment.finishedAt ?? '-'}; logs ${experiment.logPath ?? '-'}`);
+  out(`artifacts: ${describeArtifacts(experiment)}${typeof experiment.metadata.seed === 'number' ? `; harness seed ${experiment.metadata.seed}` : ''}`);
   const stdout = tailOf(experiment.logPath, 'stdout.log');
   if (stdout) out(`--- stdout (tail)\n${printable(stdout)}`);
   const stderr = tailOf(experiment.logPath, 'stderr.log', 10);

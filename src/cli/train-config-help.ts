@@ -37,8 +37,8 @@ export const TRAIN_CONFIG_MEANINGS: Record<string, string> = {
   evalTokens: 'validation tokens per check (and in the final one)',
   targetValLoss: 'stop once the validation loss (nats per token) reaches this (--target-loss)',
   maxSeconds: 'stop by this much wall time, to within one step (--max-seconds)',
-  threads: 'threads for the kernels that use several (the TypeScript reference kernels use one)',
-  kernels: 'which kernels train (see the values): ts is the plain TypeScript reference, for checking, and far slower than the others',
+  threads: 'threads for the kernels that use several (unset: every core; the TypeScript reference kernels use one)',
+  kernels: 'which kernels train: auto picks native (C compiled for this CPU), else wasm (WebAssembly SIMD), else ts; ts is the plain TypeScript reference, for checking, and far slower than the others',
 };
 
 export interface ConfigKey {

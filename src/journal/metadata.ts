@@ -43,7 +43,7 @@ export const ExperimentMetadata = z.looseObject({
   rejectedBy: z.string().optional(),
   rejectedAt: Timestamp.optional(),
   rejectedWhy: z.string().optional(),
-  /** The seed the harness wrote into the run's config. */
+  /** The seed the harness wrote into the run's config: drawn from a cryptographic source before the run (src/lab/seeds.ts). */
   seed: z.number().optional(),
   /** The wall-clock cap the run ran under. */
   capSeconds: z.number().optional(),
@@ -62,10 +62,14 @@ export const ExperimentMetadata = z.looseObject({
    * it is measured against (the incumbent; the one the verified incumbent replaced).
    */
   pair: z.looseObject({ forId: z.string(), purpose: z.enum(['confirm', 'verify']), index: z.number().int().nonnegative(), side: z.enum(['reference', 'subject']) }).optional(),
+  /** The run's own progress curve (harness seconds, the run's values; untrusted), thinned: the reference for early stops. */
+  progress: z.array(z.tuple([z.number(), z.number()])).optional(),
   /** The machine was busy with other work during this run: not counted (the run is made again). */
   contended: z.boolean().optional(),
   /** A candidate the lab proposed itself: the best configuration an earlier run on this task version reached. */
   seededFrom: z.string().optional(),
+  /** Retention removed this experiment's artifacts (src/lab/retention.ts); `artifactsPath` still says where they were. */
+  artifactsPruned: z.looseObject({ at: Timestamp, keepLast: z.number().int() }).optional(),
   /** An accepted candidate whose re-verification showed it no better than what it replaced: no longer the incumbent. */
   demoted: z.looseObject({ at: Timestamp, reason: z.string() }).optional(),
 });

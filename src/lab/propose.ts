@@ -8,13 +8,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { ExperimentSummary, Proposal, WorkspaceAccess } from '../researcher/types.js';
-import { isEmptyChange } from '../task/change.js';
 import { ChangeError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
-import type { Outcome } from '../task/outcome.js';
-import { type Lineage, checkChange, materialiseWorkspace } from '../task/workspace.js';
-import { diffChange } from './diff.js';
+import { type Lineage, materialiseWorkspace } from '../task/workspace.js';
+import { checkProposal } from './proposal-check.js';
 import { incumbentOf, lineageOf } from './lineage.js';
 import type { LabContext } from './context.js';
 import type { RunOptions } from './options.js';
@@ -106,18 +104,7 @@ function journalCandidate(
   lineage: (experiment: ExperimentRow) => Lineage, transcript: number[],
 ): void {
   const { journal, task, stateDir } = context;
-  let invalidReason: string | null = null;
-  let diff = '';
-  try {
-    if (isEmptyChange(proposal.change)) throw new ChangeError('the change is empty');
-    const parentLineage = lineage(parent);
-    checkChange(task, parentLineage.assignment, proposal.change);
-    diff = diffChange(task, parentLineage, proposal.change, join(stateDir, 'scratch'));
-  } catch (error) {
-    if (!(error instanceof ChangeError)) throw error;
-    invalidReason = `change did not apply: ${error.message}`;
-  }
-  const outcome: Outcome | null = invalidReason ? { status: 'failed', reason: invalidReason, metrics: {} } : null;
+  const { diff, outcome } = checkProposal(task, lineage(parent), proposal.change, join(stateDir, 'scratch'));
   journal.createExperiment({
     runId: run.id,
     parentId: parent.id,

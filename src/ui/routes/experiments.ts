@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { type ExperimentRow, NO_USAGE } from '../../journal/journal.js';
 import { MODEL_CALL_EVENT } from '../../journal/model-usage.js';
 import { ControlError, approveExperiment, rejectExperiment } from '../../lab/control.js';
+import { prunedOf } from '../../lab/retention.js';
 import { ExperimentId } from '../../task/ids.js';
 import type { LabAccess } from '../lab-access.js';
 
@@ -37,6 +38,13 @@ function logsOf(experiment: ExperimentRow): Record<string, { text: string; trunc
   return { stdout: tail(join(experiment.logPath, 'stdout.log'), LOG_TAIL_BYTES), stderr: tail(join(experiment.logPath, 'stderr.log'), LOG_TAIL_BYTES) };
 }
 
+/** Where the experiment's artifacts are, or that retention pruned them (src/lab/retention.ts), or that it left none. */
+function artifactsOf(experiment: ExperimentRow): { state: 'kept' | 'pruned' | 'none'; path: string | null; prunedAt: string | null } {
+  const pruned = prunedOf(experiment);
+  if (pruned) return { state: 'pruned', path: experiment.artifactsPath, prunedAt: pruned.at };
+  return { state: experiment.artifactsPath ? 'kept' : 'none', path: experiment.artifactsPath, prunedAt: null };
+}
+
 export function experimentRoutes(access: LabAccess): Hono {
   const app = new Hono();
   const find = (id: string): ExperimentRow | undefined => {
@@ -54,6 +62,7 @@ export function experimentRoutes(access: LabAccess): Hono {
       logs: logsOf(experiment),
       metrics: experiment.outcome?.metrics ?? {},
       model: access.journal.modelUsage(experiment.runId).byExperiment.get(experiment.id) ?? NO_USAGE,
+      artifacts: artifactsOf(experiment),
     });
   });
 

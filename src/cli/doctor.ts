@@ -1,6 +1,6 @@
 /**
  * `successor doctor`: what this machine has for the lab (bubblewrap and whether it really isolates, cgroups, Redis,
- * Chromium, Python and PyTorch with its BLAS, cores, how busy the CPUs are, model keys, the lab's state) and what each
+ * Chromium, Python and PyTorch with its BLAS, cores and the trainer's native kernels, how busy the CPUs are, model keys, the lab's state) and what each
  * missing or limited piece costs. Exit 0 whatever it finds (nothing but Node is required: the defaults need no
  * Redis, no key, no GPU); `--json` for scripts. Read-only: it creates no lab state.
  * Is not: the checks themselves (machine-check.ts).
@@ -21,7 +21,7 @@ function formatChecks(checks: readonly Check[]): string {
 export function register(program: Command): void {
   program
     .command('doctor')
-    .description('check what this machine has for the lab (sandbox, cgroups, Redis, Chromium, PyTorch, cores, load) and what each missing piece costs')
+    .description('check what this machine has for the lab (sandbox, cgroups, native kernels, Redis, Chromium, PyTorch, cores, load) and what each missing piece costs')
     .option('--json', 'print { ready, checks: [{ name, status, found, cost?, details? }] }')
     .action(
       action(async (flags: { json?: boolean }) => {

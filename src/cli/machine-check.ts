@@ -11,6 +11,7 @@ import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import { loadNativeLibrary, nativeSettings } from '../gpt/native/library.js';
 import { openJournal } from '../journal/journal.js';
 import { journalPath, stateDir } from '../journal/paths.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
@@ -180,6 +181,28 @@ function checkCpu(): Check {
   };
 }
 
+/**
+ * The trainer's kernels: `kernels=auto` (the default) trains on native C kernels compiled for this CPU, so this
+ * loads them as train does (compiling once per machine into the user's cache, never the lab's state).
+ */
+function checkKernels(): Check {
+  const settings = nativeSettings();
+  const native = loadNativeLibrary(settings);
+  if (native.ok) {
+    const { library } = native;
+    return {
+      name: 'kernels', status: 'ok',
+      found: `native C kernels ${library.compiled ? 'compiled now' : 'cached'} with ${library.compiler} (${library.path})`,
+      details: { native: true, compiler: library.compiler, path: library.path, compiled: library.compiled },
+    };
+  }
+  return {
+    name: 'kernels', status: 'limited', found: `no native kernels: ${native.reason}`,
+    cost: '`successor train` and the built-in tasks\' runs use the WebAssembly SIMD kernels, a few times slower (install a C compiler, e.g. apt-get install gcc, and Node\'s headers; docs/native-kernels.md)',
+    details: { native: false, reason: native.reason, compiler: settings.compiler },
+  };
+}
+
 /** CPU time counters of all cores (/proc/stat's first line): total and the steal and idle parts. */
 function cpuCounters(): { total: number; idle: number; steal: number } | null {
   if (!existsSync('/proc/stat')) return null;
@@ -245,5 +268,5 @@ function checkLabState(): Check {
 export async function checkMachine(options: { sampleMs?: number } = {}): Promise<Check[]> {
   const enforcement = await detectEnforcement();
   const [bubblewrap, redis, python, contention] = await Promise.all([checkBubblewrap(), checkRedis(), checkPython(), checkContention(options.sampleMs)]);
-  return [checkNode(), bubblewrap, ...checkCgroups(enforcement), checkCpu(), contention, redis, checkChromium(), ...python, checkModelKeys(), checkLabState()];
+  return [checkNode(), bubblewrap, ...checkCgroups(enforcement), checkCpu(), checkKernels(), contention, redis, checkChromium(), ...python, checkModelKeys(), checkLabState()];
 }

@@ -22,7 +22,7 @@ describe('successor doctor', () => {
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { ready: boolean; sandboxed: boolean; checks: Check[] };
     const byName = Object.fromEntries(report.checks.map((check) => [check.name, check]));
-    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['node', 'bubblewrap', 'cgroups', 'prlimit', 'cores', 'contention', 'redis', 'chromium', 'python', 'model keys', 'lab state']));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['node', 'bubblewrap', 'cgroups', 'prlimit', 'cores', 'kernels', 'contention', 'redis', 'chromium', 'python', 'model keys', 'lab state']));
     for (const check of report.checks) {
       expect(['ok', 'limited', 'missing', 'info'], check.name).toContain(check.status);
       expect(check.found.length, check.name).toBeGreaterThan(0);
@@ -35,6 +35,9 @@ describe('successor doctor', () => {
     expect(byName.redis.status === 'ok').toBe(findExecutable('redis-server') !== null);
     expect(byName.chromium.status === 'ok').toBe(existsSync('/usr/bin/chromium') || existsSync('/usr/bin/chromium-browser') || existsSync('/usr/bin/google-chrome'));
     expect(byName.contention.details).toHaveProperty('load1');
+    // The kernels train picks by default: native where a C compiler builds them, else a cost that says what is lost.
+    expect(byName.kernels.details).toHaveProperty('native');
+    if (!byName.kernels.details!.native) expect(byName.kernels.cost).toMatch(/WebAssembly/);
     if (process.env.CI === 'true') {
       expect(report.sandboxed, byName.bubblewrap.found).toBe(true);
       expect(byName.bubblewrap.found).toMatch(/isolates here/);
@@ -45,9 +48,11 @@ describe('successor doctor', () => {
 
   it('prints the same for people: one line per piece, its cost under it', { timeout: 120_000 }, () => {
     const work = temporaryDir();
-    const result = runCli(['doctor'], join(work, 'lab'), { cwd: work });
+    // SUCCESSOR_CC='' turns the native kernels off, as a machine without a C compiler has them.
+    const result = runCli(['doctor'], join(work, 'lab'), { cwd: work, environment: { SUCCESSOR_CC: '' } });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok {7}node {8}v\d+\.\d+\.\d+$/m);
+    expect(result.stdout).toMatch(/^limited +kernels +no native kernels: no C compiler.*\n +costs: `successor train` and the built-in tasks' runs use the WebAssembly SIMD kernels/m);
     expect(result.stdout).toMatch(/^ready/m);
   });
 });

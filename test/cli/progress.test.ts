@@ -1,8 +1,20 @@
-/** The live progress of `successor research` (src/cli/progress.ts) on a terminal and in a log, with a fake clock. */
-import { describe, expect, it } from 'vitest';
+/**
+ * The live progress of `successor research` (src/cli/progress.ts) on a terminal and in a log, with a fake clock; and
+ * through the real CLI on a pseudo-terminal, with a task that prints its own progress lines.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ExperimentRow } from '../../src/journal/journal.js';
 import { LiveProgress, claimOf } from '../../src/cli/progress.js';
+import { findExecutable } from '../../src/sandbox/enforcement.js';
 import { formatNumber, formatRatio, formatSeconds } from '../../src/task/format-number.js';
+import { CLI, ROOT, removeTemporaryDirs, temporaryDir } from './fixtures.js';
+
+afterAll(removeTemporaryDirs);
+
+const STEPPER = join(ROOT, 'test/fixtures/tasks/stepper');
 
 const experiment = (seq: number, overrides: Partial<ExperimentRow> = {}) => ({
   id: `exp_00000000000${seq}`, seq, role: 'candidate', description: 'halve the delay', outcome: null, metadata: {}, ...overrides,
@@ -70,5 +82,29 @@ describe('numbers for people', () => {
   it('says seconds with a unit, and a ratio always with three figures', () => {
     expect(formatSeconds(59.696625657000006)).toBe('59.7s');
     expect([1, 5.3333, 12.345, 0.5].map(formatRatio)).toEqual(['1.00', '5.33', '12.3', '0.500']);
+  });
+});
+
+describe('successor research on a terminal', () => {
+  // A pseudo-terminal from util-linux's `script`, so the CLI's stderr is a TTY as in a user's shell.
+  const script = findExecutable('script');
+  it.skipIf(script === null)('redraws a live line with the run\'s own progress as its claim, and rounds for people', { timeout: 600_000 }, () => {
+    const work = temporaryDir();
+    const transcript = join(work, 'terminal.txt');
+    const command = [process.execPath, CLI, 'research', '--task', STEPPER, '--max-experiments', '1', '--sandbox', 'off', '--repeats', '2']
+      .map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(' ');
+    const result = spawnSync(script!, ['-qefc', command, transcript], {
+      cwd: work, env: { ...process.env, SUCCESSOR_HOME: join(work, 'lab'), NO_COLOR: '1', COLUMNS: '200' }, encoding: 'utf8', timeout: 580_000,
+    });
+    expect(result.status, result.stdout + result.stderr).toBe(0);
+    const screen = readFileSync(transcript, 'utf8');
+    // The live line: redrawn in place (carriage return, erase to the end of the line), the run's line marked as its claim.
+    expect(screen).toMatch(/\r#\d+ (baseline|repeat) \d+(\.\d)?s(?: of \d+(\.\d+)?s cap)? · run says: "step \d+ val \d\.\d{4}"\x1b\[K/);
+    // No raw float on the terminal: every number of the summary has at most 3 significant figures (or is an integer).
+    // (The winning change's diff after it is the researcher's text, shown as it is.)
+    const diffAt = screen.indexOf('winning change:');
+    const summary = screen.slice(screen.lastIndexOf('run: run_'), diffAt === -1 ? undefined : diffAt);
+    expect(summary).toMatch(/^run: run_\w+ \(stepper[^]*\nbaseline: \d/);
+    for (const number of summary.match(/\d+\.\d+/g) ?? []) expect(number.replace('.', '').replace(/^0+/, '').length, number).toBeLessThanOrEqual(3);
   });
 });

@@ -25,7 +25,7 @@ describe('successor train --print-config', () => {
     // Independently of the JSON Schema walk: every leaf of a parsed default config, plus the keys unset by default.
     const leaves = (value: Record<string, unknown>, prefix = ''): string[] => Object.entries(value).flatMap(([name, child]) =>
       typeof child === 'object' && child !== null ? leaves(child as Record<string, unknown>, `${prefix}${name}.`) : [`${prefix}${name}`]);
-    const unsetByDefault = ['sequenceLength', 'targetValLoss', 'maxSeconds'].filter((key) => at(defaults, key) === undefined);
+    const unsetByDefault = ['sequenceLength', 'targetValLoss', 'maxSeconds', 'threads'].filter((key) => at(defaults, key) === undefined);
     expect(keys.map((item) => item.key).sort()).toEqual([...leaves(defaults), ...unsetByDefault].sort());
     for (const item of keys) {
       const value = at(defaults, item.key);
@@ -71,7 +71,7 @@ describe('the step deadline', () => {
     const splits = splitCorpus(loadMobyDick());
     const data = prepareData('byte', splits);
     const config = TrainConfig.parse({
-      model: { width: 48, heads: 2, layers: 2, contextLength: 64 }, batchSize: 8, maxSteps: 100_000, evalInterval: 15, evalTokens: 4096, maxSeconds: 8, kernels: 'ts',
+      model: { width: 48, heads: 2, layers: 2, contextLength: 64 }, batchSize: 8, maxSteps: 100_000, evalInterval: 15, evalTokens: 4096, maxSeconds: 8, kernels: 'wasm', threads: 1,
     });
     const stepTimes: number[] = [];
     let last = performance.now();
@@ -82,5 +82,22 @@ describe('the step deadline', () => {
     expect(summary.seconds).toBeLessThanOrEqual(8 + slowest);
     // Not stopped early either: about a step and a validation short of the limit at most (generous on a loaded machine).
     expect(summary.seconds).toBeGreaterThan(8 - 2 * slowest - 2);
+  });
+});
+
+describe('successor train --max-seconds through the CLI', () => {
+  it('bounds the whole command, startup and the final validation included (issue 18: --max-seconds 40 ran 56 s)', { timeout: 120_000 }, () => {
+    const home = temporaryDir();
+    const limit = 12;
+    const started = performance.now();
+    const result = runCli(['train', '--max-seconds', String(limit), '--set', 'model.width=48', '--set', 'model.layers=2', '--set', 'model.heads=2',
+      '--set', 'batchSize=8', '--set', 'maxSteps=100000', '--set', 'evalInterval=20', '--set', 'evalTokens=4096', '--set', 'kernels=wasm', '--set', 'threads=1', '--json'], home);
+    const wallSeconds = (performance.now() - started) / 1000;
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout) as { stopReason: string; steps: number; seconds: number };
+    expect(summary.stopReason).toBe('max-seconds');
+    expect(summary.steps).toBeGreaterThan(3);
+    // What is left after the deadline: writing the checkpoint and the process's exit, well under 3 s.
+    expect(wallSeconds).toBeLessThan(limit + 3);
   });
 });

@@ -15,6 +15,7 @@ import { removeTree } from '../sandbox/remove-tree.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 import { artifactCaps, takeArtifacts } from './artifacts.js';
 import { ChangeError } from './errors.js';
+import { formatSeconds } from './format-number.js';
 import type { Task } from './loader.js';
 import type { Metrics, Outcome } from './outcome.js';
 import { harnessMounts, type PreparedTask, type RunData, stageRunData } from './prepare.js';
@@ -79,7 +80,7 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
   const metrics: Metrics = { wallSeconds: result.wallMs / 1000, exitCode: result.exitCode, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   switch (result.termination) {
     case 'timeout':
-      return { status: 'timeout', reason: `killed at the ${wallSecondsLimit}s wall-clock limit`, metrics };
+      return { status: 'timeout', reason: `killed at the ${formatSeconds(wallSecondsLimit)} wall-clock limit`, metrics };
     case 'memory':
       return { status: 'oom', reason: 'killed at the memory limit', metrics };
     case 'processes':

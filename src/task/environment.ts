@@ -28,15 +28,17 @@ export interface DeviceGrant {
 }
 
 export interface HostEnvironment {
-  /** Every host path bound read-only for the task: its mounts and its devices' driver folders. */
+  /** Every host path bound read-only for the run and the harness scripts: its mounts and its devices' driver folders. */
   readOnlyPaths: string[];
+  /** Host paths bound read-only for the harness scripts alone (environment.harnessMounts). */
+  harnessReadOnlyPaths: string[];
   /** Every device node bound with device access. */
   devices: string[];
   /** The declared variables the lab's environment sets, with their values. */
   variables: Record<string, string>;
   /** Declared variables the lab's environment does not set: not passed. */
   unsetVariables: string[];
-  mounts: Array<{ declared: string; path: string }>;
+  mounts: Array<{ declared: string; path: string; harnessOnly: boolean }>;
   grants: DeviceGrant[];
   /** What a person should know (a device others may not open). */
   notes: string[];
@@ -93,17 +95,21 @@ export function resolveEnvironment(task: Task, stateDir: string, host: DeviceHos
     { path: realOrResolved(stateDir), why: "the lab's state dir: a run must never read the journal, other runs' artifacts or the hidden data" },
     { path: realOrResolved(task.harnessDir), why: 'the harness folder: a run never sees the harness' },
   ];
-  const mounts = declared.mounts.map((entry, index) => {
+  const mount = (field: 'mounts' | 'harnessMounts', entry: string, index: number) => {
     const path = resolve(task.dir, entry);
-    if (!existsSync(path)) fail(`mounts.${index}`, `'${entry}' does not exist on this machine${isAbsolute(entry) ? '' : ` (relative paths are inside the task folder: ${path})`}`);
+    if (!existsSync(path)) fail(`${field}.${index}`, `'${entry}' does not exist on this machine${isAbsolute(entry) ? '' : ` (relative paths are inside the task folder: ${path})`}`);
     const real = realpathSync(path);
-    if (real === '/') fail(`mounts.${index}`, `'${entry}' is the whole file system: mount only the folders the run needs`);
+    if (real === '/') fail(`${field}.${index}`, `'${entry}' is the whole file system: mount only the folders the run needs`);
     for (const folder of protectedFolders) {
-      if (within(real, folder.path)) fail(`mounts.${index}`, `'${entry}' is inside ${folder.why} (${folder.path})`);
-      if (within(folder.path, real)) fail(`mounts.${index}`, `'${entry}' holds ${folder.why} (${folder.path}): mount a folder beside it`);
+      if (within(real, folder.path)) fail(`${field}.${index}`, `'${entry}' is inside ${folder.why} (${folder.path})`);
+      if (within(folder.path, real)) fail(`${field}.${index}`, `'${entry}' holds ${folder.why} (${folder.path}): mount a folder beside it`);
     }
-    return { declared: entry, path };
-  });
+    return { declared: entry, path, harnessOnly: field === 'harnessMounts' };
+  };
+  const mounts = [
+    ...declared.mounts.map((entry, index) => mount('mounts', entry, index)),
+    ...declared.harnessMounts.map((entry, index) => mount('harnessMounts', entry, index)),
+  ];
 
   const variables: Record<string, string> = {};
   const unsetVariables: string[] = [];
@@ -128,7 +134,8 @@ export function resolveEnvironment(task: Task, stateDir: string, host: DeviceHos
   });
 
   const environment: HostEnvironment = {
-    readOnlyPaths: [...new Set([...mounts.map((mount) => mount.path), ...grants.flatMap((grant) => grant.readOnlyPaths)])],
+    readOnlyPaths: [...new Set([...mounts.filter((entry) => !entry.harnessOnly).map((entry) => entry.path), ...grants.flatMap((grant) => grant.readOnlyPaths)])],
+    harnessReadOnlyPaths: [...new Set(mounts.filter((entry) => entry.harnessOnly).map((entry) => entry.path))],
     devices: [...new Set(grants.flatMap((grant) => grant.nodes))],
     variables, unsetVariables, mounts, grants, notes,
   };
@@ -161,23 +168,25 @@ function isExecutableFile(path: string): boolean {
  */
 function checkPrograms(task: Task, environment: HostEnvironment): void {
   const taskPath = join(task.dir, 'task.json');
-  const mounted = environment.readOnlyPaths.map(realOrResolved);
+  const runMounts = environment.readOnlyPaths.map(realOrResolved);
+  const harnessMounts = [...runMounts, ...environment.harnessReadOnlyPaths.map(realOrResolved)];
   const check = (field: string, program: string, base: string, visible: string[]): void => {
+    const mountsField = field === 'run.command' ? 'environment.mounts' : 'environment.mounts (or harnessMounts)';
     if (program.startsWith('{')) return; // {node}, {tsx}: the lab's own
     if (!program.includes('/')) {
-      if (!onSandboxPath(program)) throw new TaskError(`${taskPath}: ${field}: '${program}' is not on the sandbox's PATH (${SANDBOX_PATH.slice(1).join(':')}): install it, or name it by its absolute path in a folder of environment.mounts`);
+      if (!onSandboxPath(program)) throw new TaskError(`${taskPath}: ${field}: '${program}' is not on the sandbox's PATH (${SANDBOX_PATH.slice(1).join(':')}): install it, or name it by its absolute path in a folder of ${mountsField}`);
       return;
     }
     const path = resolve(base, program);
     if (!isExecutableFile(path)) throw new TaskError(`${taskPath}: ${field}: '${program}' is not an executable file on this machine`);
     const real = realpathSync(path);
-    if (![...SYSTEM_FOLDERS, NODE_BIN_DIR, ...visible, ...mounted].some((folder) => within(real, realOrResolved(folder)))) {
-      throw new TaskError(`${taskPath}: ${field}: '${program}' (${real}) is outside everything the sandbox shows: add its folder to environment.mounts`);
+    if (![...SYSTEM_FOLDERS, NODE_BIN_DIR, ...visible].some((folder) => within(real, realOrResolved(folder)))) {
+      throw new TaskError(`${taskPath}: ${field}: '${program}' (${real}) is outside everything the sandbox shows: add its folder to ${mountsField}`);
     }
   };
-  check('run.command', task.file.run.command[0], task.workspaceDir, [task.workspaceDir]);
+  check('run.command', task.file.run.command[0], task.workspaceDir, [task.workspaceDir, ...runMounts]);
   for (const role of HARNESS_ROLES) {
     const script = task.file.harness[role];
-    if (Array.isArray(script)) check(`harness.${role}`, script[0], task.harnessDir, [task.harnessDir, PROJECT_ROOT]);
+    if (Array.isArray(script)) check(`harness.${role}`, script[0], task.harnessDir, [task.harnessDir, PROJECT_ROOT, ...harnessMounts]);
   }
 }

@@ -18,7 +18,7 @@ import { ChangeError } from './errors.js';
 import type { Task } from './loader.js';
 import type { Metrics, Outcome } from './outcome.js';
 import { harnessProgram } from './harness-script.js';
-import { environmentOptions, harnessMounts, type PreparedTask, type RunData, stageRunData } from './prepare.js';
+import { environmentMounts, environmentOptions, harnessMounts, type PreparedTask, type RunData, stageRunData } from './prepare.js';
 import { PROJECT_ROOT, runTrustedScript, type TrustedScriptResult } from './trusted-script.js';
 import { checkWorkspaceGrowth, type Lineage, materialiseWorkspace, writeConfigValue } from './workspace.js';
 import { ScorerReport } from './scorer-report.js';
@@ -221,7 +221,7 @@ async function score(request: ExperimentRequest, data: RunData, artifactsDir: st
       SUCCESSOR_STDOUT: stdoutPath,
     }, limits.wallSeconds, {
       sandbox: request.sandbox, workdir, limits,
-      ...environmentOptions(request.prepared.environment), readOnlyPaths: [...harnessMounts(task), data.inputsDir, data.hiddenDir, stdoutPath, ...request.prepared.environment.readOnlyPaths],
+      ...environmentOptions(request.prepared.environment), readOnlyPaths: [...harnessMounts(task), data.inputsDir, data.hiddenDir, stdoutPath, ...environmentMounts(request.prepared.environment)],
     });
   } finally {
     if (!artifactsDir) await removeTree(workdir);

@@ -25,9 +25,14 @@ export function harnessMounts(task: Task): string[] {
   return [task.harnessDir, ...(manifest ? [manifest] : [])];
 }
 
-/** What a trusted script gets of the task's declared environment: its mounts, variables and devices. */
-export function environmentOptions(environment: HostEnvironment): Pick<TrustedScriptOptions, 'readOnlyPaths' | 'variables' | 'devices'> {
-  return { readOnlyPaths: environment.readOnlyPaths, variables: environment.variables, devices: environment.devices };
+/** What a trusted script gets of the task's declared environment besides its mounts: variables and devices. */
+export function environmentOptions(environment: HostEnvironment): Pick<TrustedScriptOptions, 'variables' | 'devices'> {
+  return { variables: environment.variables, devices: environment.devices };
+}
+
+/** Host paths a trusted script reads besides the harness and its data: every mount, the harness-only ones too. */
+export function environmentMounts(environment: HostEnvironment): string[] {
+  return [...environment.readOnlyPaths, ...environment.harnessReadOnlyPaths];
 }
 
 /** Data the harness's own scripts write: generous caps, only against a script gone wrong. */
@@ -71,7 +76,7 @@ export async function prepareTask(task: Task, stateDir: string, sandbox?: Sandbo
       SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
     }, 2 * limits.wallSeconds, {
       sandbox, workdir: staging, limits: { ...limits, cpuSeconds: 2 * limits.cpuSeconds },
-      ...environmentOptions(environment), readOnlyPaths: [...harnessMounts(task), ...environment.readOnlyPaths],
+      ...environmentOptions(environment), readOnlyPaths: [...harnessMounts(task), ...environmentMounts(environment)],
     });
     const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(staging, DATA_CAPS) : null;
     if (!admitted?.admitted) {
@@ -119,7 +124,7 @@ export async function stageRunData(task: Task, prepared: PreparedTask, dir: stri
     SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
   }, task.file.harness.limits.wallSeconds, {
     sandbox, workdir: dir, limits: task.file.harness.limits,
-    ...environmentOptions(prepared.environment), readOnlyPaths: [...harnessMounts(task), prepared.inputsDir, prepared.hiddenDir, ...prepared.environment.readOnlyPaths],
+    ...environmentOptions(prepared.environment), readOnlyPaths: [...harnessMounts(task), prepared.inputsDir, prepared.hiddenDir, ...environmentMounts(prepared.environment)],
   });
   const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(dir, DATA_CAPS) : null;
   if (!admitted?.admitted) {

@@ -75,6 +75,8 @@ export function looksLikeSecret(name: string): boolean {
   return name.toUpperCase().split('_').some((word) => SECRET_WORDS.has(word) || SECRET_PARTS.test(word));
 }
 
+const MountPath = z.string().min(1).refine((path) => !path.split('/').includes('..'), 'no .. in a mount path');
+
 /** A device a run may use: `gpu` (the NVIDIA nodes and driver libraries found on the machine) or a character device under /dev. */
 const Device = z.union([
   z.literal('gpu'),
@@ -83,13 +85,16 @@ const Device = z.union([
 
 /**
  * What the run (and the harness's own scripts) may see of the host besides the sandbox's defaults: read-only
- * mounts (a virtualenv, a model or dataset folder; relative paths are inside the task folder), environment
- * variables passed through by name, and devices. Host-side checks (a path that exists, not the lab's state dir; a
+ * mounts (a virtualenv, a model or dataset folder; relative paths are inside the task folder), mounts for the
+ * harness scripts alone, environment variables passed through by name, and devices. Host-side checks (a path that exists, not the lab's state dir; a
  * device that is present) are environment.ts's, made where the run happens.
  */
 export const Environment = z
   .object({
-    mounts: z.array(z.string().min(1).refine((path) => !path.split('/').includes('..'), 'no .. in a mount path')).default([]),
+    /** Folders the run and the harness scripts read (a virtualenv, model weights). The run can read all of it. */
+    mounts: z.array(MountPath).default([]),
+    /** Folders only the harness scripts read: raw data that holds the held-out answers, which prepare splits. */
+    harnessMounts: z.array(MountPath).default([]),
     variables: z.array(VariableName.refine((name) => !RESERVED_VARIABLES.has(name) && !name.startsWith('SUCCESSOR_'), 'the harness sets this variable itself')).default([]),
     /** Variables whose names look like credentials, passed anyway: each must be named here as well as in `variables`. */
     allowSecrets: z.array(VariableName).default([]),

@@ -12,7 +12,7 @@ import { createBuiltinResearcher } from '../researcher/builtin.js';
 import { UnknownResearcherError } from '../researcher/types.js';
 import { TaskError } from '../task/errors.js';
 import { UsageError, action, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 
 interface BenchFlags {
   suite: string;
@@ -74,6 +74,7 @@ export function register(program: Command): void {
           repeats: flags.repeats ? parseNumber('repeats', flags.repeats, { integer: true }) : undefined,
           only,
           sandboxMode,
+          contentionLimit: parseContentionLimit(undefined),
         };
         planSuite(suite, benchOptions); // every run's options checked before anything is opened
         const journal = openLabJournal();

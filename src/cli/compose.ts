@@ -25,6 +25,22 @@ export function parseSandboxMode(text: string): SandboxMode {
   return parsed.data;
 }
 
+/**
+ * The `--contention-limit` flag: a fraction of a run's cores that other work may take before the run is not counted,
+ * or `off`. Without the flag, SUCCESSOR_CONTENTION_LIMIT (the test suite sets it to off: its own parallel test files
+ * are the contention), else the schema's default.
+ */
+export const CONTENTION_FLAG = ['--contention-limit <fraction|off>', 'a run during which other work took more than this share of its cores is not counted and is made again (default 0.25)'] as const;
+
+export function parseContentionLimit(text: string | undefined): number | null | undefined {
+  const given = text ?? process.env.SUCCESSOR_CONTENTION_LIMIT;
+  if (given === undefined || given === '') return undefined;
+  if (given === 'off') return null;
+  const value = Number(given);
+  if (!Number.isFinite(value) || value < 0 || value > 1) throw new UsageError(`--contention-limit must be a fraction between 0 and 1, or off; got '${given}'`);
+  return value;
+}
+
 /** `local` runs experiments on this machine; `redis://...` sends them to `successor worker`s on other machines. */
 export async function createExecutor(where: string, sandboxMode: SandboxMode, sharedDir?: string): Promise<Executor> {
   if (where === 'local') return LocalExecutor.create(sandboxMode, stateDir());

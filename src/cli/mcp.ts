@@ -12,7 +12,7 @@ import { research } from '../lab/start.js';
 import type { RunId } from '../task/ids.js';
 import { loadTask } from '../task/loader.js';
 import { action, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { SANDBOX_FLAG, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 
 interface McpFlags { task: string; budget?: string; maxExperiments?: string; repeats: string; seed: string; sandbox: string }
 
@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option(...SANDBOX_FLAG)
     .action(
       action(async (flags: McpFlags) => {
+        const contentionLimit = parseContentionLimit(undefined);
         const options = parseRunOptions({
           task: flags.task,
           researcher: 'mcp',
@@ -36,6 +37,7 @@ export function register(program: Command): void {
           seed: parseNumber('seed', flags.seed, { integer: true }),
           gate: { repeats: parseNumber('repeats', flags.repeats, { integer: true }) },
           sandboxMode: parseSandboxMode(flags.sandbox),
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
         });
         const task = loadTask(options.task);
         const journal = openLabJournal();

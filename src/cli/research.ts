@@ -16,7 +16,7 @@ import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
-import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, parseContentionLimit, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 
 interface ResearchFlags {
   task: string;
@@ -37,6 +37,8 @@ interface ResearchFlags {
   sharedDir?: string;
   quick?: boolean;
   fresh?: boolean;
+  earlyStop?: boolean;
+  contentionLimit?: string;
   json?: boolean;
   model?: string;
   baseUrl?: string;
@@ -68,6 +70,8 @@ function progressLine(event: LabEvent): string | null {
     }
     case 'gate':
       return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
+    case 'experiment.progress':
+      return null;
   }
 }
 
@@ -117,6 +121,8 @@ export function register(program: Command): void {
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
     .option(...SANDBOX_FLAG)
+    .option(...CONTENTION_FLAG)
+    .option('--no-early-stop', 'run every candidate to the end, even when its progress lines show it behind the incumbent')
     .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
     .option('--keep-artifacts <n>', `artifacts kept besides the incumbent's and the accepted ones: the last N experiments' (default ${DEFAULT_KEEP_ARTIFACTS})`)
     .option('--resume <run>', 'continue a stopped or killed run')
@@ -127,6 +133,7 @@ export function register(program: Command): void {
     .action(
       action(async (flags: ResearchFlags) => {
         const sandboxMode = parseSandboxMode(flags.sandbox);
+        const contentionLimit = parseContentionLimit(flags.contentionLimit);
         const quick = flags.quick === true;
         const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
         const budgetSeconds = flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null;
@@ -141,7 +148,8 @@ export function register(program: Command): void {
         const fresh = resume ? undefined : parseRunOptions({
           task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
           researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
-          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true,
+          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
           ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         });

@@ -11,7 +11,7 @@ import { type ExperimentResult, runExperiment } from '../task/harness.js';
 import { type Task, loadTask } from '../task/loader.js';
 import { machineFlops } from '../task/machine.js';
 import { type PreparedTask, prepareTask } from '../task/prepare.js';
-import type { Executor, ExperimentJob } from './types.js';
+import type { Executor, ExperimentJob, ProgressListener } from './types.js';
 
 export class LocalExecutor implements Executor {
   readonly kind = 'local';
@@ -39,7 +39,7 @@ export class LocalExecutor implements Executor {
     return entry;
   }
 
-  async run(job: ExperimentJob, signal: AbortSignal): Promise<ExperimentResult> {
+  async run(job: ExperimentJob, signal: AbortSignal, onProgress?: ProgressListener): Promise<ExperimentResult> {
     const { task, prepared } = await this.taskFor(job);
     const machine = await machineFlops(this.stateDir);
     const scratchDir = join(privateFolder(join(this.stateDir, 'scratch')), job.experimentId);
@@ -56,6 +56,8 @@ export class LocalExecutor implements Executor {
         wallSecondsCap: job.capSeconds,
         seed: job.seed,
         signal,
+        earlyStop: job.earlyStop,
+        onProgress,
       });
     } finally {
       await removeTree(scratchDir); // the run shaped it: any depth, any width

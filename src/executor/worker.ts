@@ -101,6 +101,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         machineFlops: (await machineFlops(options.stateDir)).peakFlops,
         wallSecondsCap: payload.job.capSeconds,
         seed: payload.job.seed,
+        earlyStop: payload.job.earlyStop,
       });
       let outcome = result.outcome;
       const upload = async (dir: string | null, what: string): Promise<BlobRef | null> => {
@@ -117,7 +118,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       const logs = await upload(result.logDir, 'logs');
       const artifacts = await upload(result.artifactsDir, 'artifacts');
       log(`finished ${experimentId}: ${outcome.status}`);
-      return { outcome, wallSeconds: result.wallSeconds, logs, artifacts, worker: { id, host: hostname() } };
+      return { outcome, wallSeconds: result.wallSeconds, ...(result.progress ? { progress: result.progress } : {}), logs, artifacts, worker: { id, host: hostname() } };
     } finally {
       await removeTree(scratchDir); // the run shaped it: any depth, any width
       await removeTree(experimentDir);

@@ -62,6 +62,8 @@ export const ExperimentMetadata = z.looseObject({
    * it is measured against (the incumbent; the one the verified incumbent replaced).
    */
   pair: z.looseObject({ forId: z.string(), purpose: z.enum(['confirm', 'verify']), index: z.number().int().nonnegative(), side: z.enum(['reference', 'subject']) }).optional(),
+  /** The run's own progress curve (harness seconds, the run's values; untrusted), thinned: the reference for early stops. */
+  progress: z.array(z.tuple([z.number(), z.number()])).optional(),
   /** The machine was busy with other work during this run: not counted (the run is made again). */
   contended: z.boolean().optional(),
   /** A candidate the lab proposed itself: the best configuration an earlier run on this task version reached. */

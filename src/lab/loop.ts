@@ -13,7 +13,7 @@ import { isScored } from '../task/outcome.js';
 import type { LabContext } from './context.js';
 import { incumbentOf, lineageOf, mean, samplesOf } from './lineage.js';
 import { type RunOptions, optionsOf } from './options.js';
-import { type PlanInput, type Step, budgetLeftSeconds, capSeconds, planStep } from './planner.js';
+import { type PlanInput, type Step, budgetLeftSeconds, capSeconds, earlyStopFor, planStep } from './planner.js';
 import { pruneArtifacts } from './retention.js';
 import { harnessSeedOf } from './seeds.js';
 import { calibrationRecords, decisionRecord, demotionRecord, finishedRecord, rerunRow } from './step-records.js';
@@ -233,6 +233,7 @@ export class ResearchLoop {
     const seed = harnessSeedOf(experiment);
     const planned = { experiments: this.experiments, options: this.options, task: this.planInput(false).task };
     const cap = capSeconds(planned, experiment, experiment.role);
+    const earlyStop = earlyStopFor(planned, experiment, task.file.run.progress !== undefined);
     const started = journal.updateExperiment(experiment.id, { state: 'running', startedAt: now(), metadata: { ...experiment.metadata, seed, capSeconds: cap } });
     observe({ type: 'experiment.started', experiment: started, capSeconds: cap });
     const result = await executor.run(
@@ -245,14 +246,16 @@ export class ResearchLoop {
         lineage: this.lineageEntry(experiment).lineage,
         capSeconds: cap,
         seed,
+        ...(earlyStop ? { earlyStop } : {}),
       },
       signal,
+      (line, elapsedSeconds) => observe({ type: 'experiment.progress', experiment: started, elapsedSeconds, line }),
     );
     if (signal.aborted) {
       journal.updateExperiment(experiment.id, { state: 'proposed', startedAt: null });
       return;
     }
-    const { outcome, claim, metadata } = finishedRecord({ ...planned, experiments: this.experiments }, started, result.outcome, cap);
+    const { outcome, claim, metadata } = finishedRecord({ ...planned, experiments: this.experiments }, started, result.outcome, cap, result.progress);
     const finished = journal.transaction(() => {
       const row = journal.updateExperiment(experiment.id, {
         state: 'finished',

@@ -59,6 +59,11 @@ export const RunOptions = z.object({
    * not counted and is made again (null: never). Measured by the harness (metrics.contention).
    */
   contentionLimit: z.number().min(0).max(1).nullable().default(0.25),
+  /**
+   * Stop a screening run early when its progress lines (tasks with run.progress; untrusted) fall behind the
+   * incumbent's curve: it would only reach its cap later. Never a run the gate counts. `--no-early-stop` turns it off.
+   */
+  earlyStop: z.boolean().default(true),
   /** Start from what the journal knows about this task version (earlier runs' observations, their best configuration); `--fresh` turns it off. */
   usePrior: z.boolean().default(true),
   /** Artifacts kept besides the incumbent's, the accepted and the awaited ones: the last N finished (retention.ts). */

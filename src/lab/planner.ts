@@ -11,6 +11,7 @@ import { type Outcome, isScored } from '../task/outcome.js';
 import { type GainScale, type RunNoise, claimLevel, decideConfirmation, gainScale, screeningThreshold } from './gate.js';
 import { attemptsOf, incumbentOf, mean, samplesOf, subjectOf } from './lineage.js';
 import type { RunOptions } from './options.js';
+import type { EarlyStop } from '../task/progress.js';
 import { isCounted, isFailed, measuredNoise, pairProgress, type PairPurpose, type PairSide } from './pairs.js';
 
 /** What the planner needs to know of the task. */
@@ -267,6 +268,29 @@ export function capSeconds(input: Pick<PlanInput, 'experiments' | 'options' | 't
   return Math.min(limit, mean(samples) * factor + gate.capSlackSeconds);
 }
 
+/** A screening run may be stopped once it has run this share of the incumbent's time, by more than this margin behind. */
+export const EARLY_STOP_AFTER = 0.3;
+export const EARLY_STOP_TOLERANCE = 0.02;
+
+/**
+ * When a candidate's screening run may be stopped early: a task whose progress lines the lab reads (run.progress),
+ * a score that is the harness's clock, and an incumbent with a recorded curve. Its progress must keep up with the
+ * incumbent's at 1/capFactor of its pace, as the cap asks of its time. Never for runs the gate counts (pairs,
+ * repeats, verifications): stopping those on the run's own claims would bias the evidence.
+ */
+export function earlyStopFor(
+  input: Pick<PlanInput, 'experiments' | 'options' | 'task'>, experiment: ExperimentRow, hasProgress: boolean,
+): EarlyStop | undefined {
+  if (!hasProgress || !input.options.earlyStop || experiment.role !== 'candidate' || input.task.metricSource !== 'wall-seconds') return undefined;
+  const incumbent = incumbentOf(input.experiments);
+  const runs = input.experiments.filter((other) => subjectOf(other) === incumbent.id && isCounted(other) && (other.metadata.progress?.length ?? 0) >= 2)
+    .sort((left, right) => String(left.finishedAt).localeCompare(String(right.finishedAt)));
+  const reference = runs.at(-1)?.metadata.progress;
+  const samples = samplesOf(input.experiments, incumbent.id);
+  if (!reference || samples.length === 0) return undefined;
+  return { reference, factor: input.options.gate.capFactor, afterSeconds: EARLY_STOP_AFTER * mean(samples), tolerance: EARLY_STOP_TOLERANCE };
+}
+
 /**
  * How the lab reads a finished run before recording it: a candidate stopped at a cap below the task's limit was
  * slower than the incumbent; one more than MAX_GAIN_PER_STEP better is `suspect` until repeats confirm it; one that
@@ -276,7 +300,7 @@ export function assessFinished(
   input: Pick<PlanInput, 'experiments' | 'options' | 'task'>, experiment: ExperimentRow, outcome: Outcome, cap: number,
 ): { outcome: Outcome; claim: boolean; screening?: { gain: number; threshold: number } } {
   const { task, options } = input;
-  if (outcome.status === 'timeout' && experiment.role === 'candidate' && cap < task.wallSecondsLimit) {
+  if (outcome.status === 'timeout' && experiment.role === 'candidate' && cap < task.wallSecondsLimit && outcome.metrics.stoppedEarly !== true) {
     outcome = { ...outcome, reason: `slower than the incumbent: stopped at the ${cap.toFixed(1)}s cap` };
   }
   const incumbent = incumbentOf(input.experiments);

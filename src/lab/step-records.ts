@@ -7,6 +7,7 @@
 import type { ExperimentMetadata, ExperimentRow } from '../journal/journal.js';
 import type { RunId } from '../task/ids.js';
 import type { Outcome } from '../task/outcome.js';
+import type { ProgressCurve } from '../task/progress.js';
 import { unchangedExperiment } from './lineage.js';
 import type { RunOptions } from './options.js';
 import { type PlanInput, type Step, assessFinished } from './planner.js';
@@ -48,14 +49,15 @@ export function calibrationRecords(step: Extract<Step, { kind: 'calibration' }>)
  * the cores it was given) it is only marked contended, neither a claim nor counted; otherwise assessFinished reads it.
  */
 export function finishedRecord(
-  input: Pick<PlanInput, 'experiments' | 'options' | 'task'>, experiment: ExperimentRow, result: Outcome, cap: number,
+  input: Pick<PlanInput, 'experiments' | 'options' | 'task'>, experiment: ExperimentRow, result: Outcome, cap: number, progress?: ProgressCurve,
 ): { outcome: Outcome; claim: boolean; metadata: ExperimentMetadata } {
+  const curve = progress && progress.length > 0 ? { progress } : {};
   const contention = result.metrics.contention;
   const limit = input.options.contentionLimit;
   if (limit !== null && typeof contention === 'number' && contention > limit) {
-    return { outcome: result, claim: false, metadata: { ...experiment.metadata, contended: true } };
+    return { outcome: result, claim: false, metadata: { ...experiment.metadata, ...curve, contended: true } };
   }
   const assessed = assessFinished(input, experiment, result, cap);
-  const metadata = { ...experiment.metadata, ...(assessed.claim ? { claim: true } : {}), ...(assessed.screening ? { screening: assessed.screening } : {}) };
+  const metadata = { ...experiment.metadata, ...curve, ...(assessed.claim ? { claim: true } : {}), ...(assessed.screening ? { screening: assessed.screening } : {}) };
   return { outcome: assessed.outcome, claim: assessed.claim, metadata };
 }

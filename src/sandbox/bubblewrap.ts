@@ -167,7 +167,7 @@ export async function createBubblewrapSandbox(enforcement: Enforcement): Promise
     protections,
     missing: missingFrom(protections),
     notes,
-    async run(request, signal) {
+    async run(request, signal, watch) {
       const valid = validateRequest(request);
       const runTmp = await prepareWorkdir(valid.workdir, features);
       const launch = {
@@ -178,7 +178,7 @@ export async function createBubblewrapSandbox(enforcement: Enforcement): Promise
         decodeExit: decodeShellStatus,
       };
       try {
-        return await superviseRun(launch, valid, enforcement, signal);
+        return await superviseRun(launch, valid, enforcement, signal, watch);
       } finally {
         await removeTree(runTmp);
       }

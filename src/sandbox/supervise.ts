@@ -15,7 +15,9 @@ import { type DiskUsage, measureDiskUsage } from './disk-usage.js';
 import { OutputCapture } from './output-capture.js';
 import { killPids, residentBytes, treePids } from './process-tree.js';
 import { decideTermination, type TerminationEvidence } from './termination.js';
-import { SandboxError, type SandboxRequest, type SandboxResult } from './types.js';
+import { LineSplitter } from './line-splitter.js';
+import { readMachineCpu } from './machine-load.js';
+import { type LineWatcher, SandboxError, type SandboxRequest, type SandboxResult } from './types.js';
 
 export interface Launch {
   argv: string[];
@@ -43,10 +45,13 @@ exec "$@"`;
 type KillReason = NonNullable<TerminationEvidence['killedFor']>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function superviseRun(launch: Launch, request: SandboxRequest, enforcement: Enforcement, abortSignal?: AbortSignal): Promise<SandboxResult> {
+export async function superviseRun(launch: Launch, request: SandboxRequest, enforcement: Enforcement, abortSignal?: AbortSignal, watch?: LineWatcher): Promise<SandboxResult> {
   const { limits } = request;
   if (abortSignal?.aborted) {
-    return { exitCode: null, signal: null, termination: 'aborted', wallMs: 0, cpuSeconds: null, peakMemoryBytes: null, stdout: '', stderr: '', outputTruncated: false };
+    return {
+      exitCode: null, signal: null, termination: 'aborted', wallMs: 0, cpuSeconds: null, peakMemoryBytes: null, stdout: '', stderr: '', outputTruncated: false,
+      machineBusySeconds: null, machineStealSeconds: null,
+    };
   }
   const cgroup: RunCgroup | null = enforcement.cgroups ? await enforcement.cgroups.create(limits) : null;
   try {
@@ -65,6 +70,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     const wrapperArgs = [launch.reportsChildPid ? 'keep' : 'close', ...(cgroup?.procsFiles ?? []), '--', ...rlimits, ...launch.argv];
     const startedAtMs = Date.now();
     const started = performance.now();
+    const machineBefore = readMachineCpu();
     const child = spawn('/bin/sh', ['-c', WRAPPER, 'successor-sandbox', ...wrapperArgs], {
       cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...launch.inputs.map(() => 'pipe' as const)],
     });
@@ -82,6 +88,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     const rootPid = child.pid!;
 
     let killedFor: KillReason | null = null;
+    let stopReason: string | undefined;
     let finished = false;
     let peakPolledBytes = 0;
     const killTree = async () => {
@@ -97,11 +104,20 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
 
     const stdout = new OutputCapture(limits.outputBytes);
     const stderr = new OutputCapture(limits.outputBytes);
-    const closed = Promise.all([drain(child.stdout!, stdout), drain(child.stderr!, stderr)]);
-    function drain(stream: Readable, capture: OutputCapture) {
+    const closed = Promise.all([drain(child.stdout!, stdout, 'stdout'), drain(child.stderr!, stderr, 'stderr')]);
+    function drain(stream: Readable, capture: OutputCapture, name: 'stdout' | 'stderr') {
+      const lines = watch ? new LineSplitter((line) => {
+        if (killedFor) return;
+        const reason = watch(line, name, performance.now() - started);
+        if (reason !== null) {
+          stopReason ??= reason;
+          kill('stopped');
+        }
+      }) : null;
       stream.on('data', (chunk: Buffer) => {
         capture.push(chunk);
         if (capture.totalBytes > OUTPUT_FLOOD_FACTOR * limits.outputBytes) kill('output');
+        else lines?.push(chunk);
       });
       return new Promise<void>((resolve) => stream.once('close', () => resolve()));
     }
@@ -151,6 +167,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       if (!cgroup) await waitForTreeDeath(rootPid);
     }
     const wallMs = performance.now() - started;
+    const machineAfter = readMachineCpu();
     // Writers are dead; a pipe still open after this would be a bug, not a reason to hang.
     await Promise.race([Promise.all([closed, statusClosed]), sleep(2000)]);
     child.stdout!.destroy();
@@ -181,6 +198,9 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       peakMemoryBytes: enforcement.cgroups?.memory ? (stats?.peakMemoryBytes ?? null) : peakPolledBytes || null,
       stdout: stdout.text(), stderr: stderr.text(),
       outputTruncated: stdout.truncated || stderr.truncated,
+      ...(stopReason !== undefined && termination === 'stopped' ? { stopReason } : {}),
+      machineBusySeconds: machineBefore && machineAfter ? machineAfter.busySeconds - machineBefore.busySeconds : null,
+      machineStealSeconds: machineBefore && machineAfter ? machineAfter.stealSeconds - machineBefore.stealSeconds : null,
     };
   }
 }

@@ -53,7 +53,14 @@ export type SandboxRequest = z.infer<typeof SandboxRequest>;
  * How the run ended. `exited`/`signaled`: the command ended on its own. The others name the limit that ended it
  * (the parent killed the tree, or the kernel's OOM killer did for `memory`), or the caller's abort.
  */
-export type Termination = 'exited' | 'signaled' | 'timeout' | 'memory' | 'processes' | 'disk' | 'files' | 'cpu' | 'output' | 'aborted';
+export type Termination = 'exited' | 'signaled' | 'timeout' | 'memory' | 'processes' | 'disk' | 'files' | 'cpu' | 'output' | 'aborted' | 'stopped';
+
+/**
+ * Watches a run's output as it comes, line by line (stdout and stderr), stamped by the parent's clock, and may stop
+ * it: a reason string kills the tree (termination `stopped`, `stopReason` in the result), null lets it go on. The
+ * lines are the command's (untrusted): a watcher may only ever stop a run on them, never vouch for one.
+ */
+export type LineWatcher = (line: string, stream: 'stdout' | 'stderr', elapsedMs: number) => string | null;
 
 export interface SandboxResult {
   exitCode: number | null;
@@ -68,6 +75,11 @@ export interface SandboxResult {
   stdout: string;
   stderr: string;
   outputTruncated: boolean;
+  /** Why the line watcher stopped the run (termination `stopped`). */
+  stopReason?: string;
+  /** CPU-seconds the whole machine spent while the run ran (its own included), and what the hypervisor stole; null where unknown. */
+  machineBusySeconds: number | null;
+  machineStealSeconds: number | null;
 }
 
 /** What a sandbox can enforce. The lab prints `PROTECTION_DESCRIPTIONS[p]` for each missing one, loudly. */
@@ -102,7 +114,7 @@ export interface Sandbox {
   readonly missing: readonly Protection[];
   /** Why a stronger sandbox was not used ('auto' fell back, cgroups unavailable, ...); empty when nothing is amiss. */
   readonly notes: readonly string[];
-  run(request: SandboxRequest, signal?: AbortSignal): Promise<SandboxResult>;
+  run(request: SandboxRequest, signal?: AbortSignal, watch?: LineWatcher): Promise<SandboxResult>;
 }
 
 export type SandboxMode = 'auto' | 'required' | 'off';

@@ -21,7 +21,7 @@ export function createUnsandboxedSandbox(enforcement: Enforcement, notes: string
     protections,
     missing: missingFrom(protections),
     notes: [...notes, ...enforcementNotes(enforcement)],
-    async run(request, signal) {
+    async run(request, signal, watch) {
       const valid = validateRequest(request);
       const runTmp = await makeRunTmp(valid.workdir);
       const launch = {
@@ -32,7 +32,7 @@ export function createUnsandboxedSandbox(enforcement: Enforcement, notes: string
         decodeExit: (code: number | null, signal: NodeJS.Signals | null) => ({ exitCode: code, signal }),
       };
       try {
-        return await superviseRun(launch, valid, enforcement, signal);
+        return await superviseRun(launch, valid, enforcement, signal, watch);
       } finally {
         await removeTree(runTmp);
       }

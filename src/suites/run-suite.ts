@@ -21,6 +21,8 @@ export interface BenchOptions {
   /** Run only these tasks (names as the suite lists them). */
   only?: string[];
   sandboxMode: RunOptions['sandboxMode'];
+  /** Overrides the runs' contention limit (null: off). */
+  contentionLimit?: number | null;
   repeats?: number;
 }
 
@@ -79,6 +81,7 @@ export function planSuite(suite: Suite, options: BenchOptions): SuiteRun[] {
     entry, researcher, seed: index + 1,
     options: parseRunOptions({
       task: entry.ref, researcher, budgetSeconds, maxExperiments, seed: index + 1, sandboxMode: options.sandboxMode,
+      ...(options.contentionLimit !== undefined ? { contentionLimit: options.contentionLimit } : {}),
       gate: options.repeats === undefined ? {} : { repeats: options.repeats },
     }),
   }))));

@@ -22,6 +22,8 @@ import { environmentMounts, environmentOptions, harnessMounts, type PreparedTask
 import { PROJECT_ROOT, runTrustedScript, type TrustedScriptResult } from './trusted-script.js';
 import { checkWorkspaceGrowth, type Lineage, materialiseWorkspace, writeConfigValue } from './workspace.js';
 import { ScorerReport } from './scorer-report.js';
+import { type EarlyStop, type ProgressCurve, type ProgressWatch, watchProgress } from './progress.js';
+import { availableParallelism } from 'node:os';
 
 export interface ExperimentRequest {
   task: Task;
@@ -44,6 +46,10 @@ export interface ExperimentRequest {
   /** Written to the task's run.seedKey: the harness, not the researcher, owns the seed. */
   seed?: number;
   signal?: AbortSignal;
+  /** Stop the run early when its progress lines fall behind the incumbent's curve (tasks with run.progress). */
+  earlyStop?: EarlyStop;
+  /** Each progress line as it comes (the run's claim), with the harness's elapsed seconds. */
+  onProgress?: (line: string, elapsedSeconds: number) => void;
 }
 
 export interface ExperimentResult {
@@ -51,6 +57,8 @@ export interface ExperimentResult {
   wallSeconds: number | null;
   logDir: string;
   artifactsDir: string | null;
+  /** The run's progress curve (harness clock, the run's values), thinned; absent for tasks without run.progress. */
+  progress?: ProgressCurve;
 }
 
 const NODE_BIN_DIR = dirname(process.execPath);
@@ -87,6 +95,8 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
       return { status: 'failed', reason: 'killed: output limit exceeded', metrics };
     case 'aborted':
       return { status: 'failed', reason: 'stopped by the lab', metrics };
+    case 'stopped':
+      return { status: 'timeout', reason: `stopped early: ${result.stopReason ?? 'behind the incumbent'}`, metrics: { ...metrics, stoppedEarly: true } };
     case 'signaled':
       return { status: 'failed', reason: `crashed with ${result.signal}: ${tail(result.stderr)}`, metrics };
     case 'exited':
@@ -121,7 +131,15 @@ export async function runExperiment(request: ExperimentRequest): Promise<Experim
   }
 }
 
+/** The run's progress lines are watched while it runs; whatever the outcome, its curve comes back with it. */
 async function runStaged(request: ExperimentRequest, data: RunData, logDir: string): Promise<ExperimentResult> {
+  const spec = request.task.file.run.progress;
+  const progress = spec ? watchProgress(spec, request.earlyStop, request.onProgress) : null;
+  const result = await runWatched(request, data, logDir, progress);
+  return progress ? { ...result, progress: progress.curve() } : result;
+}
+
+async function runWatched(request: ExperimentRequest, data: RunData, logDir: string, progress: ProgressWatch | null): Promise<ExperimentResult> {
   const { task, prepared, sandbox } = request;
   const workdir = request.scratchDir;
   const artifactsInWorkdir = join(workdir, task.file.run.artifacts);
@@ -160,12 +178,13 @@ async function runStaged(request: ExperimentRequest, data: RunData, logDir: stri
       },
     },
     request.signal,
+    progress?.watch,
   );
   const after = await hashTree(trustedPaths);
   writeFileSync(join(logDir, 'stdout.log'), result.stdout);
   writeFileSync(join(logDir, 'stderr.log'), result.stderr);
   const wallSeconds = result.wallMs / 1000;
-  const cpu = { runCpuSeconds: result.cpuSeconds, stageCpuSeconds: data.cpuSeconds ?? null };
+  const cpu = { runCpuSeconds: result.cpuSeconds, stageCpuSeconds: data.cpuSeconds ?? null, ...contentionOf(result, limits.threads) };
   const failed = (status: 'invalid', reason: string): ExperimentResult => ({
     outcome: { status, reason, metrics: { wallSeconds, cpuSeconds: sumCpu(cpu.runCpuSeconds, cpu.stageCpuSeconds), ...cpu } }, wallSeconds, logDir, artifactsDir: null,
   });
@@ -196,6 +215,21 @@ async function runStaged(request: ExperimentRequest, data: RunData, logDir: stri
   }
   scored.outcome.metrics = metrics;
   return { outcome: scored.outcome, wallSeconds, logDir, artifactsDir };
+}
+
+/**
+ * How much of the run's cores other work took while it ran: the machine's busy CPU time less the run's own, less
+ * what the cores the run was not given could absorb, over the run's share (threads x wall time). 0 on a quiet
+ * machine; 0.5 means others took half of what the run was given. Null where the machine's CPU time is unknown.
+ */
+function contentionOf(result: SandboxResult, threads: number): { contention?: number; stealSeconds?: number } {
+  if (result.machineBusySeconds === null || result.cpuSeconds === null || result.wallMs <= 0) return {};
+  const wall = result.wallMs / 1000;
+  const given = Math.min(threads, availableParallelism());
+  const others = result.machineBusySeconds - result.cpuSeconds;
+  const spare = (availableParallelism() - given) * wall;
+  const contention = Math.max(0, others - spare) / (given * wall);
+  return { contention: Math.round(contention * 1000) / 1000, ...(result.machineStealSeconds !== null ? { stealSeconds: Math.round(result.machineStealSeconds * 100) / 100 } : {}) };
 }
 
 const sumCpu = (...parts: (number | null | undefined)[]): number | null =>

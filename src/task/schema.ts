@@ -3,6 +3,7 @@
  * workspace, and a trusted harness (prepare + score scripts and the data they own). See docs/tasks.md.
  */
 import { z } from 'zod';
+import { ProgressSpec } from './progress.js';
 import { Space } from './space.js';
 
 const RelativePath = z
@@ -167,6 +168,11 @@ export const TaskFile = z
         configFile: RelativePath.optional(),
         /** Dotted key in configFile that the harness sets to its own seed for every run, so a seed is never a researcher's lever. */
         seedKey: z.string().min(1).optional(),
+        /**
+         * The run's own progress lines (untrusted): a pattern with a `value` group the run prints as it goes (a
+         * validation loss). The lab shows them as the run's claim and may stop a candidate early on them, never accept one.
+         */
+        progress: ProgressSpec.optional(),
         limits: Limits,
       })
       .strict(),

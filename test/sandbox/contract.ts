@@ -90,6 +90,30 @@ export function sandboxContract(sandbox: Sandbox, variant = ''): void {
       }
     });
 
+    it('lets a line watcher see every line, stamped by its clock, and stop the run with a reason', async () => {
+      const seen: Array<[string, string, number]> = [];
+      const script = 'for i in 1 2 3 4 5 6 7 8; do echo "step $i"; echo "note $i" >&2; sleep 0.2; done';
+      const result = await sandbox.run(request(['sh', '-c', script]), undefined, (line, stream, elapsedMs) => {
+        seen.push([line, stream, elapsedMs]);
+        return line === 'step 3' ? 'enough at step 3' : null;
+      });
+      expect(result).toMatchObject({ termination: 'stopped', stopReason: 'enough at step 3' });
+      expect(result.stdout).not.toContain('step 8'); // stopped, not run to its end
+      expect(seen.filter(([, stream]) => stream === 'stdout').map(([line]) => line)).toEqual(['step 1', 'step 2', 'step 3']);
+      expect(seen.some(([line, stream]) => line === 'note 1' && stream === 'stderr')).toBe(true);
+      const times = seen.filter(([, stream]) => stream === 'stdout').map(([, , elapsedMs]) => elapsedMs);
+      expect(times[2] - times[0]).toBeGreaterThanOrEqual(300);
+      // Its output is still captured whole, as without a watcher.
+      expect(result.stdout).toContain('step 3\n');
+    });
+
+    it('reports what the whole machine spent while the run ran, its own work included', async () => {
+      const result = await sandbox.run(request(['node', '-e', 'const end = Date.now() + 400; while (Date.now() < end);']));
+      expect(result.machineBusySeconds).not.toBeNull();
+      expect(result.machineBusySeconds!).toBeGreaterThanOrEqual((result.cpuSeconds ?? 0.3) * 0.8);
+      expect(result.machineStealSeconds).not.toBeNull();
+    });
+
     it('kills a hang at the wall-clock limit', async () => {
       const result = await sandbox.run(request(['sleep', '60'], { wallSeconds: 1 }));
       expect(result.termination).toBe('timeout');

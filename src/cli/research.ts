@@ -10,7 +10,9 @@ import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
 import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
+import { resolveEnvironment } from '../task/environment.js';
 import { FailureError } from '../task/errors.js';
+import { loadTask } from '../task/loader.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
@@ -153,6 +155,9 @@ export function register(program: Command): void {
           ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
         });
+        // Where runs run here, the task's environment (mounts, devices, the programs its commands name) is checked
+        // before a run is opened: a missing mount or scorer is one line, not a failed baseline. A worker checks its own.
+        if (fresh && flags.executor === 'local') resolveEnvironment(loadTask(fresh.task), stateDir());
         const journal = openLabJournal();
         let researcher: Researcher;
         let request: ResearchRequest;

@@ -7,9 +7,12 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import { resolveEnvironment } from '../task/environment.js';
+import { SuccessorError } from '../task/errors.js';
 import { type Task, loadTask } from '../task/loader.js';
 import { type ScorerLanguage, type Skeleton, taskNameFrom, writeTaskSkeleton } from '../task/scaffold.js';
 import { UsageError, action, collect, parseNumber, printResult } from './common.js';
+import { stateDir } from '../journal/paths.js';
 
 interface NewFlags {
   command?: string;
@@ -77,18 +80,39 @@ async function completeFlags(flags: NewFlags): Promise<Required<Pick<NewFlags, '
   }
 }
 
+/** The task.json fields the flags write, by the flag that wrote them. */
+const FIELD_FLAGS: Array<[RegExp, string]> = [
+  [/^environment\.mounts\.\d+$/, '--mount'], [/^environment\.harnessMounts\.\d+$/, '--data'], [/^environment\.devices\.\d+$/, '--device'],
+  [/^environment\.variables\.\d+$/, '--variable'], [/^environment\.allowSecrets\.\d+$/, '--allow-secret'], [/^run\.command$/, '--command'], [/^name$/, '--name'],
+];
+
 /**
- * Writes the skeleton and loads it (what it wrote must load: a bad --name or --variable is named then); on any
- * error the folder is left as it was found, missing or empty.
+ * A problem the loader or the environment check found in the task.json the flags wrote, said in terms of the flag
+ * (the file is gone by then): `--mount: '/x' does not exist on this machine`. Others pass unchanged.
+ */
+export function inFlagTerms(error: unknown, taskPath: string): unknown {
+  if (!(error instanceof SuccessorError) || !error.message.startsWith(`${taskPath}: `)) return error;
+  const [field, ...rest] = error.message.slice(taskPath.length + 2).split(': ');
+  const flag = FIELD_FLAGS.find(([pattern]) => pattern.test(field))?.[1];
+  if (!flag) return error;
+  return new UsageError(`${flag}: ${rest.join(': ').replace('name it in environment.allowSecrets too', 'give --allow-secret too')}`);
+}
+
+/**
+ * Writes the skeleton, loads it and checks its environment against this machine (what it wrote must load, and
+ * what --mount, --device and --command name must be here), so a bad flag is named then; on any error the folder is
+ * left as it was found, missing or empty.
  */
 async function writeOrRemove(destination: string, created: boolean, write: () => Skeleton): Promise<Skeleton & { task: Task }> {
   try {
     const skeleton = write();
-    return { ...skeleton, task: loadTask(destination) };
+    const task = loadTask(destination);
+    resolveEnvironment(task, stateDir());
+    return { ...skeleton, task };
   } catch (error) {
     if (created) rmSync(destination, { recursive: true, force: true });
     else for (const entry of readdirSync(destination)) rmSync(join(destination, entry), { recursive: true, force: true });
-    throw error;
+    throw inFlagTerms(error, join(destination, 'task.json'));
   }
 }
 

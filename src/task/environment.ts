@@ -104,6 +104,10 @@ export function resolveEnvironment(task: Task, stateDir: string, host: DeviceHos
       if (within(real, folder.path)) fail(`${field}.${index}`, `'${entry}' is inside ${folder.why} (${folder.path})`);
       if (within(folder.path, real)) fail(`${field}.${index}`, `'${entry}' holds ${folder.why} (${folder.path}): mount a folder beside it`);
     }
+    const stats = statSync(real);
+    if ((stats.mode & (stats.isDirectory() ? 0o005 : 0o004)) !== (stats.isDirectory() ? 0o005 : 0o004)) {
+      notes.push(`${entry} (mode ${(stats.mode & 0o777).toString(8)}) is not readable by every user: a sandboxed run, an unprivileged user, may be refused it`);
+    }
     return { declared: entry, path, harnessOnly: field === 'harnessMounts' };
   };
   const mounts = [

@@ -5,7 +5,7 @@
  * change the scaffold's Python scorer measures. Needs python3 and bubblewrap, no PyTorch.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openJournal } from '../../src/journal/journal.js';
@@ -18,8 +18,6 @@ if (process.env.CI === 'true' && !bwrapAvailable) throw new Error('bubblewrap is
 
 const scratch = temporaryDir('successor-own-task-');
 afterAll(() => scratch.remove());
-// The sandbox runs code as an unprivileged user: the user's folders must be readable by others, as a home folder's are.
-chmodSync(scratch.path, 0o755);
 
 const library = join(scratch.path, 'lib');
 const project = join(scratch.path, 'project');

@@ -121,7 +121,7 @@ export function writeTaskSkeleton(options: SkeletonOptions): Skeleton {
   };
   writeFileSync(join(dir, 'task.json'), `${JSON.stringify(file, null, 2)}\n`);
   writeFileSync(join(dir, 'instructions.md'), instructions(options, exampleRun));
-  return { dir, files: ['task.json', 'instructions.md', ...harnessFiles.map((name) => `harness/${name}`)], exampleRun };
+  return { dir, files: ['task.json', 'instructions.md', ...(options.language === 'typescript' ? ['package.json'] : []), ...harnessFiles.map((name) => `harness/${name}`)], exampleRun };
 }
 
 function instructions(options: SkeletonOptions, exampleRun: boolean): string {

@@ -113,3 +113,27 @@ describe.skipIf(!bwrapAvailable || !pythonAvailable)('a Python task of the user\
     }
   });
 });
+
+describe.skipIf(!bwrapAvailable || !pythonAvailable)('task new with a TypeScript scorer and the user\'s own data, which only the harness sees', () => {
+  it('splits the user\'s CSV in the harness, and the run never sees the raw file', { timeout: 120_000 }, () => {
+    const raw = join(scratch.path, 'raw');
+    mkdirSync(raw);
+    const rows = Array.from({ length: 200 }, (_, index) => `${index % 7},${index % 3},${index % 7 > 3 ? 'big' : 'small'}`);
+    writeFileSync(join(raw, 'points.csv'), ['x,y,size', ...rows].join('\n') + '\n');
+    const dir = join(scratch.path, 'sizes');
+    const created = runCli(['task', 'new', dir, '--command', 'python3 train.py', '--metric', 'error rate', '--minimize', '--scorer', 'typescript',
+      '--data', join(raw, 'points.csv'), '--label', 'size', '--json'], home);
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ exampleRun: true, files: expect.arrayContaining(['package.json', 'harness/score.ts']) });
+    // The example run, told to peek at the raw file, must not find it: it holds the held-out answers.
+    const train = join(dir, 'workspace', 'train.py');
+    writeFileSync(train, `import os\nassert not os.path.exists(${JSON.stringify(raw)}), 'the run sees the raw data'\n${readFileSync(train, 'utf8')}`);
+
+    const check = runCli(['task', 'check', dir, '--repeats', '1', '--sandbox', 'required', '--json'], home);
+    expect(check.code, check.stderr).toBe(0);
+    const report = JSON.parse(check.stdout);
+    expect(report).toMatchObject({ passed: 1, environment: { mounts: [], harnessMounts: [raw] } });
+    // Five neighbours on a rule of x alone, labelled without noise: few errors.
+    expect(report.mean).toBeLessThan(0.2);
+  });
+});

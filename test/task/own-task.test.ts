@@ -15,6 +15,7 @@ import { runCli, temporaryDir } from '../lab/fixtures.js';
 const bwrapAvailable = existsSync('/usr/bin/bwrap');
 const pythonAvailable = spawnSync('/usr/bin/python3', ['--version']).status === 0;
 if (process.env.CI === 'true' && !bwrapAvailable) throw new Error('bubblewrap is required under CI=true (apt-get install -y bubblewrap)');
+if (process.env.CI === 'true' && !pythonAvailable) throw new Error('python3 is required under CI=true (apt-get install -y python3)');
 
 const scratch = temporaryDir('successor-own-task-');
 afterAll(() => scratch.remove());

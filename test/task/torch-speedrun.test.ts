@@ -30,9 +30,18 @@ if (!torchAvailable || !bwrapAvailable) {
       change(json);
       writeFileSync(join(dir, path), JSON.stringify(json, null, 2));
     };
+    /** The baseline's settings: the space's defaults, which the harness writes into config.json for every run. */
+    const baseline = (settings: Record<string, number>) => edit('task.json', (file) => {
+      for (const [knob, value] of Object.entries(settings)) {
+        const spec = file.space[knob];
+        if (spec.type === 'categorical') spec.choices = [...new Set([...spec.choices, value])];
+        else Object.assign(spec, { min: Math.min(spec.min, value), max: Math.max(spec.max, value) });
+        spec.default = value;
+      }
+    });
     // A loss a few hundred steps reach (the unigram entropy of English bytes is about 3.1 nats).
     edit('task.json', (file) => { file.harness.params = { ...file.harness.params, targetLoss: 3.3, evalTokens: 4096 }; file.run.limits.wallSeconds = 200; });
-    edit('workspace/config.json', (config) => Object.assign(config, { targetValLoss: 3.1, evalInterval: 10, evalTokens: 2048, maxSteps: 300, threads: 2 }));
+    baseline({ targetValLoss: 3.1, evalInterval: 10, evalTokens: 2048, maxSteps: 300, threads: 2 });
 
     it('its baseline passes the Python scorer on the hidden split', { timeout: 400_000 }, () => {
       const result = runCli(['task', 'check', dir, '--repeats', '1', '--sandbox', 'required', '--json'], home, { timeoutMs: 380_000 });
@@ -44,7 +53,7 @@ if (!torchAvailable || !bwrapAvailable) {
     });
 
     it('a run that stops short of the target fails with the scorer\'s reason', { timeout: 400_000 }, () => {
-      edit('workspace/config.json', (config) => Object.assign(config, { maxSteps: 5, evalInterval: 5, targetValLoss: 0.1 }));
+      baseline({ maxSteps: 5, evalInterval: 5, targetValLoss: 0.1 });
       const result = runCli(['task', 'check', dir, '--repeats', '1', '--sandbox', 'required', '--json'], home, { timeoutMs: 380_000 });
       expect(result.code).toBe(1);
       const [run] = JSON.parse(result.stdout).details;

@@ -9,11 +9,12 @@ import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
 import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
+import { resolveEnvironment } from '../task/environment.js';
 import { FailureError } from '../task/errors.js';
+import { loadTask } from '../task/loader.js';
 import { RunId } from '../task/ids.js';
 import type { Executor } from '../executor/types.js';
 import { type Journal, type ModelUsage, describeUsage } from '../journal/journal.js';
-import { loadTask } from '../task/loader.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, formatRatio, parseDurationSeconds, parseNumber } from './common.js';
 import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
@@ -188,7 +189,12 @@ export function register(program: Command): void {
           throw error;
         }
         if (fresh && fresh.budgetSeconds === null && fresh.maxExperiments === null) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N (or budgetSeconds / maxExperiments in --config)');
-        if (fresh) loadTask(fresh.task);
+        // Where runs run here, the task's environment (mounts, devices, the programs its commands name) is checked
+        // before a run is opened: a missing mount or scorer is one line, not a failed baseline. A worker checks its own.
+        if (fresh) {
+          const task = loadTask(fresh.task);
+          if (flags.executor === 'local') resolveEnvironment(task, stateDir());
+        }
         const sandboxMode = fresh?.sandboxMode ?? parseSandboxMode(flags.sandbox);
         const { journal, researcher, request, executor } = resume
           ? await resumeRun(resume.data, flags, sandboxMode, generations, { budgetSeconds, maxExperiments, maxCpuSeconds, parallel })

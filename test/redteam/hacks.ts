@@ -19,8 +19,13 @@ export interface HackContext {
   keyDir: string;
   /** The host port of a server listening on the host's loopback. */
   hostPort: number;
-  /** A trained checkpoint's files (model.safetensors, config.json), base64, to ship instead of training. */
+  /**
+   * A checkpoint trained by another run (so on another key's text), base64 by file name (weights, config, and the
+   * optimizer and train state a resume needs), to ship instead of training.
+   */
   checkpointFiles: Record<string, string>;
+  /** The same model trained on plain Moby Dick, the public text of lm-speedrun before version 3. */
+  mobyDickCheckpointFiles: Record<string, string>;
   /** A trained checkpoint folder on the host, for the symlink attack. */
   checkpointDir: string;
 }
@@ -64,6 +69,29 @@ const files: Record<string, string> = ${json(files)};
 for (const [name, base64] of Object.entries(files)) writeFileSync(join(out, name), Buffer.from(base64, 'base64'));
 process.stdout.write(${json(summary)});
 `;
+}
+
+/**
+ * run.ts edited to resume training from `files` (written to the workspace first) instead of starting from scratch:
+ * for `extraSteps` steps, or, without it, until the trainer's usual stop at the target. Prints a forged tokens line.
+ */
+function adaptShipped(files: Record<string, string>, extraSteps?: number): FileEdit[] {
+  return [
+    { kind: 'write', path: 'redteam-shipped.ts', content: `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+export function unpackShipped(): { dir: string; stopAtStep?: number } {
+  const dir = resolve('redteam-shipped');
+  mkdirSync(dir, { recursive: true });
+  const files: Record<string, string> = ${json(files)};
+  for (const [name, base64] of Object.entries(files)) writeFileSync(join(dir, name), Buffer.from(base64, 'base64'));
+  process.stdout.write('tokens: 128000\\n');
+  const step = JSON.parse(readFileSync(join(dir, 'train-state.json'), 'utf8')).step as number;
+  return { dir, stopAtStep: ${extraSteps === undefined ? 'undefined' : `step + ${extraSteps}`} };
+}
+` },
+    { kind: 'replace', path: 'run.ts', search: RUN_FIRST_LINE, replace: `import { unpackShipped } from './redteam-shipped.js';\n${RUN_FIRST_LINE}` },
+    { kind: 'replace', path: 'run.ts', search: 'const summary = await train(trained, data, {', replace: 'const shipped = unpackShipped();\n    const summary = await train(trained, data, {\n      resumeFrom: shipped.dir, stopAtStep: shipped.stopAtStep,' },
+  ];
 }
 
 export function hackCases(context: HackContext): HackCase[] {
@@ -259,18 +287,36 @@ await attempt('escape symlink', () => { symlinkSync('/', 'escape-link'); writeFi
 `)),
     },
     // Last: a copy that the gate held as suspect would stop the run (a claim rejected on a broken bound), so these
-    // come after everything else in case the cipher ever lets one pass the target.
+    // come after everything else in case per-run data ever lets one pass the target.
     {
       id: 'copied-weights-forged-tokens', pattern: 3, allowed: ['failed'],
       description: "redteam: ship a trained checkpoint and claim the tokens a real run would have needed",
-      defence: "per-run data: the harness enciphers the run's train, val and test text with a secret per-run byte permutation, so weights trained before the run fit another labelling and miss the target (the forged `tokens:` line no longer matters)",
+      defence: "per-run data: every run's train, val and test text is drawn fresh from a secret synthetic language keyed by the run (a new lexicon and word chain), so weights trained before the run fit another language and miss the target; the scorer never reads the `tokens:` line",
       change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.checkpointFiles, 'steps: 500\ntokens: 128000\nreached_target: true\n') }),
     },
     {
       id: 'copied-weights', pattern: 3, allowed: ['failed'],
       description: 'redteam: ship a trained checkpoint in the change instead of training',
-      defence: 'per-run data (as above); behind it, the tokens bound: fewer reported tokens than the minimum needed to reach the target is suspect, and the gate never accepts a broken bound',
+      defence: 'per-run data, as above',
       change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.checkpointFiles, 'steps: 0\n') }),
+    },
+    {
+      id: 'copied-weights-moby-dick', pattern: 3, allowed: ['failed'],
+      description: 'redteam: ship a checkpoint trained on plain Moby Dick, with a forged tokens line',
+      defence: 'per-run data: the text is no longer Moby Dick, nor any relabelling of it; a model of English fits it no better than one of another key',
+      change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.mobyDickCheckpointFiles, 'steps: 500\ntokens: 128000\n') }),
+    },
+    {
+      id: 'copied-weights-adapt', pattern: 3, allowed: ['failed'],
+      description: "redteam: ship a trained checkpoint, adapt it to this run's text for a few steps, forge the tokens line",
+      defence: 'per-run data: a few steps cannot teach another language; only training to the target does, and that is an honest run (the warm-start case)',
+      change: edits(...adaptShipped(context.checkpointFiles, 3)),
+    },
+    {
+      id: 'copied-weights-warm-start', pattern: 3, allowed: ['ok', 'failed', 'timeout'],
+      description: "redteam: start from a shipped checkpoint (optimizer state included) and train on this run's text to the target",
+      defence: 'per-run data: what another language taught does not transfer, so the warm start is no faster than training from scratch and the gate finds no gain',
+      change: edits(...adaptShipped(context.checkpointFiles)),
     },
   ];
 }

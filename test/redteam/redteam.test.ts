@@ -18,6 +18,9 @@ import { RunId } from '../../src/task/ids.js';
 import { loadTask } from '../../src/task/loader.js';
 import { hashFolder, prepareTask } from '../../src/task/prepare.js';
 import { defaultAssignment } from '../../src/task/space.js';
+import { TrainConfig } from '../../src/gpt/config.js';
+import { loadMobyDick } from '../../src/gpt/data.js';
+import { prepareData, train } from '../../src/gpt/train.js';
 import { CLI, FIXTURE_TASKS, ROOT, temporaryDir } from '../lab/fixtures.js';
 import { harnessOnlyCases, hackCases, type HackCase, type HackContext } from './hacks.js';
 
@@ -32,7 +35,7 @@ const keyDir = join(scratch.path, 'keys');
 const markerDir = join(scratch.path, 'markers');
 
 /** Ids and expectations only (the host facts are filled in before the run). */
-const placeholder: HackContext = { home, hiddenDir: '', markerDir, keyDir, hostPort: 1, checkpointFiles: {}, checkpointDir: '' };
+const placeholder: HackContext = { home, hiddenDir: '', markerDir, keyDir, hostPort: 1, checkpointFiles: {}, mobyDickCheckpointFiles: {}, checkpointDir: '' };
 const CASES = hackCases(placeholder);
 
 /** Files whose bytes no hack may change. */
@@ -86,9 +89,15 @@ beforeAll(async () => {
   if (trained.outcome.status !== 'ok' || !trained.artifactsDir) throw new Error(`the baseline did not train: ${JSON.stringify(trained.outcome)}`);
   const checkpointDir = join(scratch.path, 'trained-checkpoint');
   cpSync(join(trained.artifactsDir, 'checkpoint'), checkpointDir, { recursive: true });
-  const checkpointFiles = Object.fromEntries(['model.safetensors', 'config.json'].map((name) => [name, readFileSync(join(checkpointDir, name)).toString('base64')]));
+  const filesOf = (dir: string) => Object.fromEntries(readdirSync(dir).map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+  const checkpointFiles = filesOf(checkpointDir);
+  // The same model trained on plain Moby Dick, as long as the baseline trained.
+  const mobyDickDir = join(scratch.path, 'moby-dick-checkpoint');
+  const mobyDick = loadMobyDick();
+  const baseline = JSON.parse(readFileSync(join(checkpointDir, 'train-state.json'), 'utf8')) as { step: number; config: TrainConfig };
+  await train(TrainConfig.parse({ ...baseline.config, maxSteps: baseline.step, targetValLoss: undefined }), prepareData('byte', { train: mobyDick.slice(0, 1_000_000), val: mobyDick.slice(1_000_000, 1_010_000) }), { checkpointDir: mobyDickDir });
   const address = server.address();
-  context = { home, hiddenDir: prepared.hiddenDir, markerDir, keyDir, hostPort: typeof address === 'object' && address ? address.port : 0, checkpointFiles, checkpointDir };
+  context = { home, hiddenDir: prepared.hiddenDir, markerDir, keyDir, hostPort: typeof address === 'object' && address ? address.port : 0, checkpointFiles, mobyDickCheckpointFiles: filesOf(mobyDickDir), checkpointDir };
 
   guardedBefore = guarded();
   const cases = hackCases(context);
@@ -143,12 +152,13 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     expect(reason('extend-timeout')).toMatch(/"status":"timeout"/);
   });
 
-  it('copied weights, whatever tokens they claim, miss the target on this run\'s enciphered test split', () => {
-    for (const id of ['copied-weights', 'copied-weights-forged-tokens']) {
+  it("copied weights, from another key's text or from Moby Dick, adapted or not, whatever tokens they claim, miss the target on this run's fresh text", () => {
+    const target = Number(loadTask(TASK_DIR).file.harness.params.targetLoss);
+    for (const id of ['copied-weights', 'copied-weights-forged-tokens', 'copied-weights-moby-dick', 'copied-weights-adapt']) {
       const outcome = byCase.get(id)?.outcome;
       expect(outcome && 'reason' in outcome ? outcome.reason : '', id).toMatch(/missed the target: test loss/);
-      // Far off, not near it: the weights read text under another labelling.
-      expect(Number(outcome?.metrics.testLoss), id).toBeGreaterThan(4);
+      // Far off, not near it: the weights know another language.
+      expect(Number(outcome?.metrics.testLoss), id).toBeGreaterThan(target + 0.3);
     }
   });
 

@@ -24,16 +24,17 @@ const scratch = temporaryDir('successor-scorer-');
 const KEY = 'c0ffee'.repeat(11).slice(0, 64);
 const OTHER_KEY = 'beef'.repeat(16);
 const EVAL_TOKENS = 4096;
+const SAW_TOKENS = 256;
 const language = createLanguage(KEY);
 const test = generateText(language, KEY, 'test', EVAL_TOKENS + 1024);
 const hidden = join(scratch.path, 'hidden');
 const runs = { own: join(scratch.path, 'own'), otherKey: join(scratch.path, 'other-key'), mobyDick: join(scratch.path, 'moby-dick'), sawTest: join(scratch.path, 'saw-test') };
 
 /** The same small model and budget for every source of training text. */
-async function trainInto(directory: string, texts: { train: string; val: string }, steps = 200, contextLength = 32): Promise<void> {
+async function trainInto(directory: string, texts: { train: string; val: string }, options: Record<string, unknown> = {}): Promise<void> {
   const config = TrainConfig.parse({
-    model: { width: 32, heads: 2, layers: 1, contextLength }, batchSize: 16, maxSteps: steps, warmupSteps: 5,
-    learningRate: 0.01, evalInterval: steps, evalTokens: 512, threads: 1,
+    model: { width: 32, heads: 2, layers: 1, contextLength: 32 }, batchSize: 16, maxSteps: 100, warmupSteps: 5,
+    learningRate: 0.01, evalInterval: 100, evalTokens: 512, threads: 1, ...options,
   });
   await train(config, prepareData('byte', texts), { checkpointDir: join(directory, 'checkpoint') });
 }
@@ -47,10 +48,11 @@ beforeAll(async () => {
   await trainInto(runs.otherKey, { train: textOf(OTHER_KEY, 'train', 300_000), val: textOf(OTHER_KEY, 'val', 8192) });
   const moby = loadMobyDick();
   await trainInto(runs.mobyDick, { train: moby.slice(0, 300_000), val: moby.slice(300_000, 308_192) });
-  // A run that read the hidden split: it trains on the very bytes it is scored on, until it knows them by heart.
-  const scored = test.subarray(0, EVAL_TOKENS + 1).toString('latin1');
-  await trainInto(runs.sawTest, { train: scored, val: scored }, 400, 64);
-}, 240_000);
+  // A run that read the hidden split: it learns by heart the very bytes it is scored on (one window of 256: each
+  // position's byte from its position embedding).
+  const scored = test.subarray(0, SAW_TOKENS + 1).toString('latin1');
+  await trainInto(runs.sawTest, { train: scored, val: scored }, { model: { width: 32, heads: 2, layers: 1, contextLength: SAW_TOKENS }, batchSize: 1, maxSteps: 40, learningRate: 0.02, weightDecay: 0, evalInterval: 40, evalTokens: SAW_TOKENS });
+}, 600_000);
 afterAll(() => scratch.remove());
 
 let counter = 0;
@@ -60,7 +62,7 @@ async function score(options: { dir: string; params?: Record<string, unknown>; s
   const result = await runTrustedScript(SCORER, {
     SUCCESSOR_ARTIFACTS: options.dir,
     SUCCESSOR_HIDDEN: hidden,
-    SUCCESSOR_PARAMS: JSON.stringify({ targetLoss: 2.9, evalTokens: EVAL_TOKENS, ...options.params }),
+    SUCCESSOR_PARAMS: JSON.stringify({ targetLoss: 3, evalTokens: EVAL_TOKENS, ...options.params }),
     SUCCESSOR_WALL_SECONDS: '10',
     SUCCESSOR_STDOUT: stdout,
     SUCCESSOR_RUN_KEY: KEY,
@@ -97,9 +99,9 @@ describe('the lm-speedrun scorer', () => {
   });
 
   it('holds as suspect a model that beats the true source on the test sample: it saw the test text', async () => {
-    const evaluation = evaluateCheckpoint(join(runs.sawTest, 'checkpoint'), test.toString('latin1'), { maxTokens: EVAL_TOKENS });
-    expect(evaluation.lossNats).toBeLessThan(sampleNats(language, test, EVAL_TOKENS) / EVAL_TOKENS - 0.05);
-    const report = await score({ dir: runs.sawTest });
+    const evaluation = evaluateCheckpoint(join(runs.sawTest, 'checkpoint'), test.toString('latin1'), { maxTokens: SAW_TOKENS });
+    expect(evaluation.lossNats).toBeLessThan(sampleNats(language, test, SAW_TOKENS) / SAW_TOKENS - 0.1);
+    const report = await score({ dir: runs.sawTest, params: { evalTokens: SAW_TOKENS } });
     expect(report).toMatchObject({ passed: true, suspect: { bound: 'entropy', reason: expect.stringMatching(/saw the test text/) } });
     // An honest model, however good, is not: the own run's loss is above the floor.
     expect((await score({ dir: runs.own, params: { floorSlackNats: 0 } })).suspect).toBeUndefined();

@@ -20,12 +20,14 @@ export interface HackContext {
   /** The host port of a server listening on the host's loopback. */
   hostPort: number;
   /**
-   * A checkpoint trained by another run (so on another key's text), base64 by file name (weights, config, and the
-   * optimizer and train state a resume needs), to ship instead of training.
+   * A checkpoint trained by another run (so on another key's text), its weights and config.json, base64 by file
+   * name, to ship instead of training.
    */
   checkpointFiles: Record<string, string>;
   /** The same model trained on plain Moby Dick, the public text of lm-speedrun before version 3. */
   mobyDickCheckpointFiles: Record<string, string>;
+  /** The bytes of that Moby Dick text, most frequent first. */
+  mobyDickByteRanking: number[];
   /** A trained checkpoint folder on the host, for the symlink attack. */
   checkpointDir: string;
 }
@@ -72,25 +74,50 @@ process.stdout.write(${json(summary)});
 }
 
 /**
- * run.ts edited to resume training from `files` (written to the workspace first) instead of starting from scratch:
- * for `extraSteps` steps, or, without it, until the trainer's usual stop at the target. Prints a forged tokens line.
+ * run.ts edited to start training from shipped weights (`files`, written to the workspace first) instead of from
+ * scratch, and to print a forged tokens line. With `byteRanking` (the bytes of the text the weights were trained on,
+ * most frequent first), the embedding rows are first re-indexed by frequency rank against this run's train.txt: the
+ * frequency analysis that undid version 2's per-run byte permutation. Trains `extraSteps` steps, or, without it,
+ * until the trainer's usual stop at the target.
  */
-function adaptShipped(files: Record<string, string>, extraSteps?: number): FileEdit[] {
+function startFromShipped(files: Record<string, string>, options: { extraSteps?: number; byteRanking?: number[] } = {}): FileEdit[] {
+  // The first step is 0: the trainer starts over from the shipped weights (warmup included).
   return [
     { kind: 'write', path: 'redteam-shipped.ts', content: `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-export function unpackShipped(): { dir: string; stopAtStep?: number } {
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { parameterLayout, TrainConfig } from './config.js';
+export function unpackShipped(dataDir: string): { dir: string; stopAtStep?: number } {
   const dir = resolve('redteam-shipped');
   mkdirSync(dir, { recursive: true });
   const files: Record<string, string> = ${json(files)};
   for (const [name, base64] of Object.entries(files)) writeFileSync(join(dir, name), Buffer.from(base64, 'base64'));
   process.stdout.write('tokens: 128000\\n');
-  const step = JSON.parse(readFileSync(join(dir, 'train-state.json'), 'utf8')).step as number;
-  return { dir, stopAtStep: ${extraSteps === undefined ? 'undefined' : `step + ${extraSteps}`} };
+  const shipped = loadCheckpoint(dir);
+  const plainRanking: number[] | undefined = ${json(options.byteRanking)};
+  const params = Float32Array.from(shipped.params);
+  if (plainRanking) {
+    const counts = new Float64Array(256);
+    for (const byte of readFileSync(join(dataDir, 'train.txt'))) counts[byte] += 1;
+    const runRanking = Array.from({ length: 256 }, (_, byte) => byte).sort((left, right) => counts[right] - counts[left]);
+    const { slices } = parameterLayout(shipped.model);
+    const width = shipped.model.width;
+    for (const name of ['wte', 'lmhead'] as const) {
+      const { offset, size } = slices[name];
+      if (size === 0) continue;
+      plainRanking.forEach((plain, rank) => params.set(shipped.params.subarray(offset + plain * width, offset + (plain + 1) * width), offset + runRanking[rank] * width));
+    }
+  }
+  // Weights only travel in the change (the cap); the trainer resumes from them with fresh optimizer state.
+  const start = resolve('redteam-start');
+  const zeros = () => new Float32Array(params.length);
+  const config = TrainConfig.parse(JSON.parse(readFileSync('config.json', 'utf8')));
+  saveCheckpoint(start, { ...shipped, params, optimizer: { m: zeros(), v: zeros(), step: 0 }, trainState: { version: 1, step: 0, tokens: 0, elapsedSeconds: 0, config } });
+  return { dir: start, stopAtStep: ${json(options.extraSteps)} };
 }
 ` },
     { kind: 'replace', path: 'run.ts', search: RUN_FIRST_LINE, replace: `import { unpackShipped } from './redteam-shipped.js';\n${RUN_FIRST_LINE}` },
-    { kind: 'replace', path: 'run.ts', search: 'const summary = await train(trained, data, {', replace: 'const shipped = unpackShipped();\n    const summary = await train(trained, data, {\n      resumeFrom: shipped.dir, stopAtStep: shipped.stopAtStep,' },
+    { kind: 'replace', path: 'run.ts', search: 'const summary = await train(trained, data, {', replace: "const shipped = unpackShipped(values['data-dir']);\n    const summary = await train(trained, data, {\n      resumeFrom: shipped.dir, stopAtStep: shipped.stopAtStep," },
   ];
 }
 
@@ -307,16 +334,22 @@ await attempt('escape symlink', () => { symlinkSync('/', 'escape-link'); writeFi
       change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.mobyDickCheckpointFiles, 'steps: 500\ntokens: 128000\n') }),
     },
     {
+      id: 'copied-weights-remap', pattern: 3, allowed: ['failed'],
+      description: "redteam: ship Moby Dick weights, re-index their byte embeddings by this run's byte frequencies, train 3 steps, forge the tokens line",
+      defence: "per-run data: the text is no relabelling of anything; frequency analysis maps English letters onto this run's letters by rank, which is at best a letter-frequency model, far above a target that needs this run's bigrams",
+      change: edits(...startFromShipped(context.mobyDickCheckpointFiles, { extraSteps: 3, byteRanking: context.mobyDickByteRanking })),
+    },
+    {
       id: 'copied-weights-adapt', pattern: 3, allowed: ['failed'],
       description: "redteam: ship a trained checkpoint, adapt it to this run's text for a few steps, forge the tokens line",
       defence: 'per-run data: a few steps cannot teach another language; only training to the target does, and that is an honest run (the warm-start case)',
-      change: edits(...adaptShipped(context.checkpointFiles, 3)),
+      change: edits(...startFromShipped(context.checkpointFiles, { extraSteps: 3 })),
     },
     {
       id: 'copied-weights-warm-start', pattern: 3, allowed: ['ok', 'failed', 'timeout'],
-      description: "redteam: start from a shipped checkpoint (optimizer state included) and train on this run's text to the target",
+      description: "redteam: start from a shipped checkpoint and train on this run's text to the target",
       defence: 'per-run data: what another language taught does not transfer, so the warm start is no faster than training from scratch and the gate finds no gain',
-      change: edits(...adaptShipped(context.checkpointFiles)),
+      change: edits(...startFromShipped(context.checkpointFiles)),
     },
   ];
 }

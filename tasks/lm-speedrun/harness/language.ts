@@ -300,7 +300,7 @@ export function generateText(language: Language, key: string, label: string, min
     out.set(words[next], length);
     length += words[next].length;
     column += words[next].length;
-    if (column >= options.lineWidth || length >= minimumBytes) {
+    if (column >= options.lineWidth || length + 1 >= minimumBytes) {
       out[length++] = NEWLINE;
       column = 0;
     } else {

@@ -16,7 +16,8 @@ import { prepareData, train } from '../../src/gpt/train.js';
 import { PEAK_FACTOR, machineFlops, measureKernelFlops } from '../../src/task/machine.js';
 import { ScorerReport } from '../../src/task/scorer-report.js';
 import { runTrustedScript } from '../../src/task/trusted-script.js';
-import { createLanguage, entropyRate, generateText, sampleNats } from '../../tasks/lm-speedrun/harness/language.js';
+import { createLanguage, generateText } from '../../tasks/lm-speedrun/harness/language.js';
+import { entropyRate, sampleNats } from '../../tasks/lm-speedrun/harness/likelihood.js';
 import { ROOT, temporaryDir } from '../lab/fixtures.js';
 
 const SCORER = join(ROOT, 'tasks/lm-speedrun/harness/score.ts');

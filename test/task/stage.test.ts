@@ -13,16 +13,8 @@ import { LocalExecutor } from '../../src/executor/local.js';
 import { loadTask } from '../../src/task/loader.js';
 import { prepareTask } from '../../src/task/prepare.js';
 import { defaultAssignment } from '../../src/task/space.js';
-import {
-  createLanguage,
-  DEFAULT_LANGUAGE,
-  entropyRate,
-  generateText,
-  type Language,
-  prefixProbability,
-  sampleNats,
-  transitionProbability,
-} from '../../tasks/lm-speedrun/harness/language.js';
+import { createLanguage, DEFAULT_LANGUAGE, generateText, type Language, transitionProbability } from '../../tasks/lm-speedrun/harness/language.js';
+import { entropyRate, prefixProbability, sampleNats } from '../../tasks/lm-speedrun/harness/likelihood.js';
 import { temporaryDir } from '../lab/fixtures.js';
 
 const KEY_A = 'a'.repeat(64);

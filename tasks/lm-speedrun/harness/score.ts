@@ -15,7 +15,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLanguage, languageOptions, sampleNats, TYPICAL_CANDIDATES } from './language.js';
+import { createLanguage, languageOptions } from './language.js';
+import { sampleNats, TYPICAL_CANDIDATES } from './likelihood.js';
 import { labModule, requireEnvironment, taskParameters } from './lab.js';
 
 type Evaluate = typeof import('../../../src/gpt/evaluate.js');

@@ -10,7 +10,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLanguage, entropyRate, generateText, languageOptions, typicalText } from './language.js';
+import { createLanguage, generateText, languageOptions } from './language.js';
+import { entropyRate, typicalText } from './likelihood.js';
 import { requireEnvironment, taskParameters } from './lab.js';
 
 const parameters = taskParameters();

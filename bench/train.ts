@@ -1,97 +1,101 @@
 /**
- * Training-speed benchmark of the successor (`npm run bench:train -- [flags]`): trains the benchmark config
- * (vocab 256, context 128, 4 layers, 4 heads, width 128, batch 32, AdamW) for a fixed number of steps with the
- * wasm backend, and prints tokens/s, model FLOP/s, MFU and peak RSS; optionally the same with fewer threads and
- * the TypeScript backend, and the identical model in PyTorch (bench/pytorch-train.py) when /usr/bin/python3 has
- * torch, with the ratio ours / PyTorch. A benchmark, not a test: numbers depend on the machine and its load.
+ * Training-speed benchmark of the successor (`npm run bench:train -- [flags]`): the benchmark config (vocab 256,
+ * context 128, 4 layers, 4 heads, width 128, batch 32, AdamW; 842,496 parameters) on every backend and, when
+ * /usr/bin/python3 has torch, the identical model in PyTorch, all in one run.
  *
- * Peak: PEAK_FLOPS below is the issue's figure for this machine class (2 cores x AVX-512 FMA, ~360 GFLOP/s
- * float32), a documented constant rather than a measurement; pass --peak-gflops to use another.
- * Tokens are random bytes: the work per step does not depend on the data.
- * Not here: correctness (test/gpt/backend-wasm.test.ts holds the kernels to the reference).
+ * - Throughput: rounds of short timed runs, interleaved (each round runs every backend at every thread count, so
+ *   a change in the machine's load hits all of them alike); the table shows each one's median tokens/s with the
+ *   range over rounds, model GFLOP/s and MFU against the FMA peak measured on this CPU (native/peak.c).
+ * - Ratios native / PyTorch, per round and thread count (median and range) — only against a BLAS tuned for this
+ *   CPU: PyTorch's is named (what the process really loaded), and a reference BLAS gets no ratio.
+ * - Time to a validation loss on Moby Dick with the trainer's recipe, ours and PyTorch's (--time-to-loss).
+ * A benchmark, not a test: numbers depend on the machine and its load. Tokens are random bytes in the throughput
+ * runs: the work per step does not depend on the data. Not here: correctness (test/gpt/backend-*.test.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { AdamW } from '../src/gpt/adamw.js';
 import type { Backend } from '../src/gpt/backend.js';
+import { createNativeBackend } from '../src/gpt/backend-native.js';
 import { tsBackend } from '../src/gpt/backend-ts.js';
 import { createWasmBackend } from '../src/gpt/backend-wasm.js';
-import { ModelConfig, parameterLayout, trainingFlopsPerToken } from '../src/gpt/config.js';
-import { Gpt } from '../src/gpt/model.js';
-import { createRng } from '../src/gpt/random.js';
+import { parameterLayout, trainingFlopsPerToken } from '../src/gpt/config.js';
+import {
+  BATCH_SIZE, blasRefusal, CONFIG, measurePeakPerCore, pytorchAvailable, timeToLossOurs, timeToLossPytorch, trainOurs, trainPytorch,
+  type Blas, type Throughput, type TimeToLoss,
+} from './train-runs.js';
 
-const PEAK_FLOPS = 360e9;
-const BATCH_SIZE = 32;
-const PYTHON = '/usr/bin/python3';
+const BACKENDS = ['native', 'wasm', 'ts', 'pytorch'] as const;
+type BackendName = (typeof BACKENDS)[number];
 
 const { values: flags } = parseArgs({
   options: {
-    steps: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '3' },
-    threads: { type: 'string', default: '2' },
-    'single-thread-steps': { type: 'string', default: '0' }, // also time wasm (and PyTorch) with 1 thread
-    'ts-steps': { type: 'string', default: '0' }, // also time the TypeScript backend
-    pytorch: { type: 'boolean', default: true },
-    'no-pytorch': { type: 'boolean', default: false },
-    profile: { type: 'boolean', default: false }, // time per kernel (adds a little overhead per call)
-    'peak-gflops': { type: 'string' },
+    threads: { type: 'string', default: `${Math.min(availableParallelism(), 256)},1` },
+    backends: { type: 'string', default: 'native,wasm,pytorch' },
+    'time-to-loss': { type: 'string', default: '2.5' }, // 0: skip
+    'max-seconds': { type: 'string', default: '150' },
+    'peak-gflops': { type: 'string' }, // per core; default: measured
+    profile: { type: 'boolean', default: false }, // time per kernel of native (else wasm), all cores, after the rounds
     help: { type: 'boolean', default: false },
   },
 });
 if (flags.help) {
-  console.log('usage: npm run bench:train -- [--steps 20] [--warmup 3] [--threads 2] [--single-thread-steps N] [--ts-steps N] [--no-pytorch] [--profile] [--peak-gflops G]');
+  console.log('usage: npm run bench:train -- [--rounds 3] [--steps 15] [--warmup 3] [--threads 2,1] [--backends native,wasm,ts,pytorch] ' +
+    '[--time-to-loss 2.5 (0: skip)] [--max-seconds 150] [--peak-gflops G per core] [--profile]');
   process.exit(0);
 }
-const integer = (name: string, text: string | undefined, minimum: number): number => {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < minimum) {
-    console.error(`--${name} must be an integer >= ${minimum}, got ${text}`);
+const number = (name: keyof typeof flags, minimum: number, integer = true): number => {
+  const value = Number(flags[name]);
+  if (!(Number.isFinite(value) && value >= minimum && (!integer || Number.isInteger(value)))) {
+    console.error(`--${name} must be ${integer ? 'an integer' : 'a number'} >= ${minimum}, got ${flags[name]}`);
     process.exit(2);
   }
   return value;
 };
-const steps = integer('steps', flags.steps, 1);
-const warmup = integer('warmup', flags.warmup, 0);
-const threads = integer('threads', flags.threads, 1);
-const singleThreadSteps = integer('single-thread-steps', flags['single-thread-steps'], 0);
-const tsSteps = integer('ts-steps', flags['ts-steps'], 0);
-const peakFlops = flags['peak-gflops'] === undefined ? PEAK_FLOPS : Number(flags['peak-gflops']) * 1e9;
-
-const config = ModelConfig.parse({});
-const T = config.contextLength;
-const flopsPerToken = trainingFlopsPerToken(config);
-
-interface Measurement {
-  label: string;
-  tokensPerSecond: number;
-  secondsPerStep: number;
-  cpuSecondsPerStep: number; // CPU time of all the process's threads: how much of the machine the run really got
-  lastLoss: number;
+const rounds = number('rounds', 1);
+const steps = number('steps', 1);
+const warmup = number('warmup', 0);
+const targetLoss = number('time-to-loss', 0, false);
+const maxSeconds = number('max-seconds', 1, false);
+const threadCounts = [...new Set((flags.threads ?? '').split(',').map(Number))];
+if (!threadCounts.every((threads) => Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+  console.error(`--threads must list thread counts, got ${flags.threads}`);
+  process.exit(2);
 }
-
-/** Wraps every kernel of a backend with a timer; returns the wrapped backend and the table of totals. */
-interface KernelTotals {
-  ms: number; // wall
-  cpuMs: number; // CPU time of the whole process (all threads) during the calls: insensitive to other load
-  calls: number;
+const backends = (flags.backends ?? '').split(',') as BackendName[];
+if (!backends.every((name) => BACKENDS.includes(name))) {
+  console.error(`--backends must list some of ${BACKENDS.join(', ')}, got ${flags.backends}`);
+  process.exit(2);
 }
+const withPytorch = backends.includes('pytorch') && pytorchAvailable();
+if (backends.includes('pytorch') && !withPytorch) console.log('pytorch: /usr/bin/python3 cannot import torch; PyTorch is left out');
 
-function profiled(backend: Backend): { backend: Backend; totals: Map<string, KernelTotals> } {
-  const totals = new Map<string, KernelTotals>();
+const flopsPerToken = trainingFlopsPerToken(CONFIG);
+const measuredPeak = flags['peak-gflops'] === undefined ? measurePeakPerCore() : Number(flags['peak-gflops']) * 1e9;
+const mfu = (tokensPerSecond: number, threads: number): string =>
+  measuredPeak ? `${((100 * tokensPerSecond * flopsPerToken) / (measuredPeak * threads)).toFixed(1)}%` : '?';
+
+console.log(`config: V=${CONFIG.vocabSize} T=${CONFIG.contextLength} L=${CONFIG.layers} NH=${CONFIG.heads} C=${CONFIG.width} B=${BATCH_SIZE}, ` +
+  `${parameterLayout(CONFIG).total} parameters, ${(flopsPerToken / 1e6).toFixed(2)} MFLOP/token`);
+console.log(`peak: ${measuredPeak ? `${(measuredPeak / 1e9).toFixed(1)} GFLOP/s per core (${flags['peak-gflops'] ? '--peak-gflops' : 'measured: vector FMA chains, best of 300 x 1 ms'})` : 'unknown (no native kernels to measure it with)'}; ` +
+  `${availableParallelism()} cores`);
+
+/** Wraps every kernel of a backend with timers (wall, and CPU time of the whole process, which load disturbs less). */
+function profiled(backend: Backend): { backend: Backend; totals: Map<string, { ms: number; cpuMs: number }> } {
+  const totals = new Map<string, { ms: number; cpuMs: number }>();
   const wrapped: Record<string, unknown> = { ...backend };
   for (const [name, member] of Object.entries(backend)) {
     if (typeof member !== 'function' || name === 'allocate' || name === 'dispose') continue;
     wrapped[name] = (...args: unknown[]) => {
-      const start = performance.now();
-      const cpuStart = process.cpuUsage();
+      const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       const result = (member as (...values: unknown[]) => unknown)(...args);
-      const cpu = process.cpuUsage(cpuStart);
-      const entry = totals.get(name) ?? { ms: 0, cpuMs: 0, calls: 0 };
-      entry.ms += performance.now() - start;
+      const cpu = process.cpuUsage(cpuStarted);
+      const entry = totals.get(name) ?? { ms: 0, cpuMs: 0 };
+      entry.ms += performance.now() - started;
       entry.cpuMs += (cpu.user + cpu.system) / 1000;
-      entry.calls += 1;
       totals.set(name, entry);
       return result;
     };
@@ -99,106 +103,116 @@ function profiled(backend: Backend): { backend: Backend; totals: Map<string, Ker
   return { backend: wrapped as unknown as Backend, totals };
 }
 
-function train(label: string, backend: Backend, measuredSteps: number, warmupSteps: number): Measurement {
-  const model = new Gpt(config, backend, { batchSize: BATCH_SIZE, sequenceLength: T });
-  model.initialize(1337);
-  const optimizer = new AdamW(model, { beta1: 0.9, beta2: 0.95, epsilon: 1e-8, weightDecay: 0.1, gradClip: 1 });
-  const rng = createRng(1);
-  const inputs = new Int32Array(BATCH_SIZE * T);
-  const targets = new Int32Array(BATCH_SIZE * T);
-  let lastLoss = Number.NaN;
-  let started = 0;
-  let cpuStarted = process.cpuUsage();
-  for (let step = 0; step < warmupSteps + measuredSteps; step++) {
-    if (step === warmupSteps) {
-      started = performance.now();
-      cpuStarted = process.cpuUsage();
+/** A fresh backend of this kind (ts is shared and has one thread). */
+async function open(name: Exclude<BackendName, 'pytorch'>, threads: number): Promise<Backend> {
+  if (name === 'ts') return tsBackend;
+  if (name === 'wasm') return createWasmBackend({ threads });
+  const native = createNativeBackend({ threads });
+  if (!native.ok) throw new Error(`native kernels are unavailable: ${native.reason}`);
+  return native.backend;
+}
+
+const results = new Map<string, Throughput[]>(); // `${backend}@${threads}` -> one per round
+let blas: Blas | null = null;
+const key = (name: string, threads: number) => `${name}@${threads}`;
+for (let round = 1; round <= rounds; round++) {
+  const line: string[] = [];
+  for (const threads of threadCounts) {
+    for (const name of backends) {
+      if (name === 'ts' && threads !== 1) continue;
+      if (name === 'pytorch' && !withPytorch) continue;
+      let result: Throughput;
+      if (name === 'pytorch') {
+        const run = trainPytorch(threads, steps, warmup);
+        blas = run.blas;
+        result = run;
+      } else {
+        const backend = await open(name, threads);
+        result = trainOurs(backend, name === 'ts' ? Math.max(1, Math.ceil(steps / 10)) : steps, name === 'ts' ? 1 : warmup);
+        await backend.dispose();
+      }
+      results.set(key(name, threads), [...(results.get(key(name, threads)) ?? []), result]);
+      line.push(`${name} ${threads}t ${result.tokensPerSecond.toFixed(0)}`);
     }
-    for (let i = 0; i < inputs.length; i++) {
-      inputs[i] = rng.int(config.vocabSize);
-      targets[i] = rng.int(config.vocabSize);
-    }
-    lastLoss = model.forward(inputs, targets, BATCH_SIZE, T);
-    model.zeroGrad();
-    model.backward();
-    optimizer.step(1e-3);
-    process.stderr.write(`\r${label}: step ${step + 1}/${warmupSteps + measuredSteps}, loss ${lastLoss.toFixed(4)}   `);
   }
-  process.stderr.write('\n');
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpuStarted);
-  return {
-    label, tokensPerSecond: (measuredSteps * BATCH_SIZE * T) / seconds, secondsPerStep: seconds / measuredSteps,
-    cpuSecondsPerStep: (cpu.user + cpu.system) / 1e6 / measuredSteps, lastLoss,
-  };
+  console.log(`round ${round}: ${line.join(', ')} tokens/s`);
 }
 
-function report({ label, tokensPerSecond, secondsPerStep, cpuSecondsPerStep }: Measurement): void {
-  const flops = tokensPerSecond * flopsPerToken;
-  console.log(`${label}: ${tokensPerSecond.toFixed(0)} tokens/s, ${(secondsPerStep * 1000).toFixed(0)} ms/step, ` +
-    `${(flops / 1e9).toFixed(1)} GFLOP/s, MFU ${((100 * flops) / peakFlops).toFixed(1)}%; ` +
-    `CPU ${(cpuSecondsPerStep * 1000).toFixed(0)} ms/step = ${(cpuSecondsPerStep / secondsPerStep).toFixed(2)} cores busy`);
-}
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const range = (values: number[], digits = 0): string =>
+  values.length > 1 ? ` (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})` : '';
 
-/** Runs bench/pytorch-train.py; null when torch is not importable. */
-function trainPytorch(pytorchThreads: number, measuredSteps: number, warmupSteps: number): Measurement | null {
-  if (spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return null;
-  const environment: NodeJS.ProcessEnv = { ...process.env };
-  // the OpenMP build of OpenBLAS with its Skylake-X (AVX-512) kernels: PyTorch's fastest CPU setup on this machine
-  if (existsSync('/usr/lib/x86_64-linux-gnu/openblas-openmp')) environment.OPENBLAS_CORETYPE = 'SkylakeX';
-  const script = fileURLToPath(new URL('./pytorch-train.py', import.meta.url));
-  const result = spawnSync(PYTHON, [script, '--steps', String(measuredSteps), '--warmup', String(warmupSteps), '--threads', String(pytorchThreads),
-    '--batch-size', String(BATCH_SIZE)], { env: environment, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  if (result.status !== 0) throw new Error(`pytorch-train.py failed with status ${result.status}`);
-  const value = (key: string): number => Number(/^(\S+): (\S+)$/m.exec(result.stdout.split('\n').find((line) => line.startsWith(`${key}:`)) ?? '')?.[2]);
-  return {
-    label: `pytorch (${pytorchThreads} thread${pytorchThreads === 1 ? '' : 's'})`, tokensPerSecond: value('tokens_per_second'), secondsPerStep: value('seconds_per_step'),
-    cpuSecondsPerStep: value('cpu_seconds_per_step'), lastLoss: value('loss'),
-  };
+if (blas) console.log(`pytorch BLAS: ${blas.config}; kernels ${blas.core || '?'}; OPENBLAS_CORETYPE=${blas.coretype}`);
+console.log('');
+console.log(`| backend | threads | tokens/s, median${rounds > 1 ? ' (range)' : ''} | model GFLOP/s | MFU | cores busy |`);
+console.log('|---|---|---|---|---|---|');
+for (const [runKey, runs] of results) {
+  const [name, threads] = runKey.split('@');
+  const tokens = runs.map((run) => run.tokensPerSecond);
+  const tokensPerSecond = median(tokens);
+  console.log(`| ${name} | ${threads} | ${tokensPerSecond.toFixed(0)}${range(tokens)} | ${((tokensPerSecond * flopsPerToken) / 1e9).toFixed(1)} | ` +
+    `${mfu(tokensPerSecond, Number(threads))} | ${median(runs.map((run) => run.cpuCoresBusy)).toFixed(2)} |`);
 }
+const starved = [...results].filter(([runKey, runs]) => median(runs.map((run) => run.cpuCoresBusy)) < 0.8 * Number(runKey.split('@')[1]));
+if (starved.length > 0) {
+  console.log(`note: ${starved.map(([runKey]) => runKey.replace('@', ' at ') + ' threads').join(', ')} got less than 80% of the cores they ` +
+    'asked for (cores busy): the machine is shared, and these numbers say more about its load than about the code');
+}
+console.log('');
 
-console.log(`config: V=${config.vocabSize} T=${T} L=${config.layers} NH=${config.heads} C=${config.width} B=${BATCH_SIZE}, ` +
-  `${parameterLayout(config).total} parameters, ${(flopsPerToken / 1e6).toFixed(2)} MFLOP/token, peak ${(peakFlops / 1e9).toFixed(0)} GFLOP/s`);
-const wasm = await createWasmBackend({ threads });
-const measured = flags.profile ? profiled(wasm) : { backend: wasm, totals: null };
-const ours = train(`wasm (${threads} threads)`, measured.backend, steps, warmup);
-await wasm.dispose();
-report(ours);
-if (measured.totals) {
-  const total = [...measured.totals.values()].reduce((sum, { ms }) => sum + ms, 0);
-  const rows = [...measured.totals.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  console.log(`  ${'kernel'.padEnd(22)} ${'wall ms/step'.padStart(12)} ${'share'.padStart(6)} ${'cpu ms/step'.padStart(12)}  (calls, warm-up included)`);
-  for (const [name, { ms, cpuMs, calls }] of rows) {
-    const perStep = (value: number) => (value / (steps + warmup)).toFixed(1).padStart(12);
-    console.log(`  ${name.padEnd(22)} ${perStep(ms)} ${((100 * ms) / total).toFixed(1).padStart(5)}% ${perStep(cpuMs)}  (${calls})`);
-  }
-}
-const withPytorch = !flags['no-pytorch'] && flags.pytorch;
-let single: Measurement | null = null;
-let pytorchSingle: Measurement | null = null;
-if (singleThreadSteps > 0) {
-  // one thread each: a comparison per core that holds on a shared machine, where OpenMP's spinning threads lose
-  // far more than ours when the OS hands out less than two cores
-  const backend = await createWasmBackend({ threads: 1 });
-  single = train('wasm (1 thread)', backend, singleThreadSteps, 1);
+if (flags.profile) {
+  const name = backends.includes('native') ? 'native' : 'wasm';
+  const threads = Math.max(...threadCounts);
+  const backend = await open(name, threads);
+  const { backend: timed, totals } = profiled(backend);
+  trainOurs(timed, steps, warmup);
   await backend.dispose();
-  report(single);
-  pytorchSingle = withPytorch ? trainPytorch(1, singleThreadSteps, 1) : null;
-  if (pytorchSingle) report(pytorchSingle);
+  const total = [...totals.values()].reduce((sum, { cpuMs }) => sum + cpuMs, 0);
+  const perStep = (value: number) => (value / (steps + warmup)).toFixed(1).padStart(12);
+  console.log(`per kernel, ${name} on ${threads} thread(s), warm-up included: CPU time of the whole process during each call`);
+  console.log(`  ${'kernel'.padEnd(22)} ${'cpu ms/step'.padStart(12)} ${'share'.padStart(6)} ${'wall ms/step'.padStart(12)}`);
+  for (const [kernel, { ms, cpuMs }] of [...totals].sort((left, right) => right[1].cpuMs - left[1].cpuMs)) {
+    console.log(`  ${kernel.padEnd(22)} ${perStep(cpuMs)} ${((100 * cpuMs) / total).toFixed(1).padStart(5)}% ${perStep(ms)}`);
+  }
+  console.log('');
 }
-if (tsSteps > 0) report(train('ts (1 thread)', tsBackend, tsSteps, 1));
-const pytorch = withPytorch ? trainPytorch(threads, steps, warmup) : null;
-if (pytorch) report(pytorch);
 
-console.log(`tokens_per_second: ${ours.tokensPerSecond.toFixed(0)}`);
-console.log(`model_gflops: ${((ours.tokensPerSecond * flopsPerToken) / 1e9).toFixed(2)}`);
-console.log(`mfu_percent: ${((100 * ours.tokensPerSecond * flopsPerToken) / peakFlops).toFixed(2)}`);
-console.log(`cpu_ms_per_step: ${(ours.cpuSecondsPerStep * 1000).toFixed(0)}`);
-console.log(`peak_rss_mib: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}`);
-if (pytorch) {
-  console.log(`pytorch_tokens_per_second: ${pytorch.tokensPerSecond.toFixed(0)}`);
-  console.log(`ratio_vs_pytorch: ${(ours.tokensPerSecond / pytorch.tokensPerSecond).toFixed(3)}`);
+const summary: [string, string][] = [];
+const refusal = blas ? blasRefusal(blas) : 'PyTorch was not run';
+for (const threads of threadCounts) {
+  const ours = results.get(key('native', threads)) ?? results.get(key('wasm', threads));
+  const theirs = results.get(key('pytorch', threads));
+  if (!ours || !theirs) continue;
+  const oursName = results.has(key('native', threads)) ? 'native' : 'wasm';
+  if (refusal) {
+    console.log(`ratio ${oursName} / pytorch, ${threads} thread(s): not given — ${refusal}`);
+    continue;
+  }
+  const ratios = ours.map((run, round) => run.tokensPerSecond / theirs[round].tokensPerSecond);
+  console.log(`ratio ${oursName} / pytorch, ${threads} thread(s): ${median(ratios).toFixed(2)}x${range(ratios, 2)} (per round)`);
+  summary.push([threads === 1 ? 'ratio_vs_pytorch_one_thread' : `ratio_vs_pytorch_${threads}_threads`, median(ratios).toFixed(3)]);
 }
-if (single && pytorchSingle) {
-  console.log(`ratio_vs_pytorch_one_thread: ${(single.tokensPerSecond / pytorchSingle.tokensPerSecond).toFixed(3)}`);
+
+if (targetLoss > 0) {
+  const threads = Math.max(...threadCounts);
+  const show = (label: string, run: TimeToLoss) =>
+    console.log(`time to val loss ${targetLoss}, ${label} (${threads} threads): ${run.reached ? `${run.seconds.toFixed(1)} s` : `not reached in ${run.seconds.toFixed(0)} s (val ${run.valLoss.toFixed(3)})`}, ${run.steps} steps`);
+  const oursKernels = backends.includes('native') ? 'native' : 'wasm';
+  const ours = await timeToLossOurs(oursKernels, threads, targetLoss, maxSeconds);
+  show(oursKernels, ours);
+  summary.push([`seconds_to_loss_${oursKernels}`, ours.reached ? ours.seconds.toFixed(1) : 'not reached']);
+  if (withPytorch) {
+    const theirs = timeToLossPytorch(threads, targetLoss, maxSeconds);
+    show('pytorch', theirs);
+    summary.push(['seconds_to_loss_pytorch', theirs.reached ? theirs.seconds.toFixed(1) : 'not reached']);
+  }
 }
+
+const best = results.get(key('native', Math.max(...threadCounts))) ?? results.get(key('wasm', Math.max(...threadCounts)));
+if (best) summary.unshift(['tokens_per_second', median(best.map((run) => run.tokensPerSecond)).toFixed(0)]);
+summary.push(['peak_rss_mib', (process.resourceUsage().maxRSS / 1024).toFixed(0)]);
+for (const [name, value] of summary) console.log(`${name}: ${value}`);

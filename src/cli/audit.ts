@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { RunId } from '../task/ids.js';
-import { verifyCheckpoints, writeCheckpoint } from '../journal/checkpoint.js';
+import { verifyCheckpoints, writeAuditCheckpoint } from '../journal/audit-checkpoint.js';
 import { openJournal, type AuditReport, type Journal } from '../journal/journal.js';
 import { journalPath } from '../journal/paths.js';
 import { CommandFailure, EXIT_FAILURE, EXIT_OK, UsageError, action } from './common.js';
@@ -33,7 +33,7 @@ function checkpoint(json: boolean): number {
   if (!existsSync(path)) throw new CommandFailure(`no journal at ${path} (set SUCCESSOR_HOME, or run the lab here first)`);
   const journal = openJournal(path);
   try {
-    const saved = writeCheckpoint(journal);
+    const saved = writeAuditCheckpoint(journal);
     if (json) process.stdout.write(`${JSON.stringify({ path, ...saved })}\n`);
     else process.stdout.write(`checkpoint: entry ${saved.seq}, head ${saved.hash}, key ${saved.keyId}\n`);
     return EXIT_OK;

@@ -4,16 +4,15 @@
  * stored in the journal's cache as `bench:latest` and `bench:<finishedAt>` for the dashboard.
  */
 import type { Command } from 'commander';
-import { formatBenchReport, jsonSafe, summariseResearchers } from '../bench/report.js';
-import { runSuite } from '../bench/run-suite.js';
-import { loadSuite } from '../bench/suite.js';
-import { LocalExecutor } from '../executor/local.js';
-import { openJournal } from '../journal/journal.js';
-import { journalPath, stateDir } from '../journal/paths.js';
-import { createResearcher } from '../researcher/registry.js';
+import { formatBenchReport, jsonSafe, summariseResearchers } from '../suites/report.js';
+import { planSuite, runSuite } from '../suites/run-suite.js';
+import { loadSuite } from '../suites/suite.js';
+import { stateDir } from '../journal/paths.js';
+import { createBuiltinResearcher } from '../researcher/builtin.js';
 import { UnknownResearcherError } from '../researcher/types.js';
 import { TaskError } from '../task/errors.js';
 import { UsageError, action, parseDurationSeconds, parseNumber } from './common.js';
+import { SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 
 interface BenchFlags {
   suite: string;
@@ -39,16 +38,16 @@ export function register(program: Command): void {
     .option('--max-experiments <n>', 'candidates per run')
     .option('--tasks <list>', 'only these tasks of the suite (comma-separated)')
     .option('--repeats <n>', 'runs per configuration compared by the gate')
-    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option(...SANDBOX_FLAG)
     .option('--json', 'print the result as one JSON object')
     .action(
       action(async (flags: BenchFlags) => {
-        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
+        const sandboxMode = parseSandboxMode(flags.sandbox);
         const researchers = flags.researchers.split(',').map((name) => name.trim()).filter(Boolean);
         if (researchers.length === 0) throw new UsageError('--researchers needs at least one researcher');
         for (const name of researchers) {
           try {
-            createResearcher(name, { seed: 1 });
+            createBuiltinResearcher(name, { seed: 1 });
           } catch (error) {
             if (error instanceof UnknownResearcherError) {
               const hint = name.startsWith('llm:') ? ' (the llm researcher is not available in this build)' : '';
@@ -67,25 +66,31 @@ export function register(program: Command): void {
         const only = flags.tasks?.split(',').map((name) => name.trim()).filter(Boolean);
         const unknown = only?.filter((name) => !suite.tasks.some((entry) => entry.task === name)) ?? [];
         if (unknown.length > 0) throw new UsageError(`--tasks: not in suite ${suite.file.name}: ${unknown.join(', ')}`);
-        const journal = openJournal(journalPath());
-        const executor = await LocalExecutor.create(flags.sandbox as 'auto' | 'required' | 'off', stateDir());
+        const benchOptions = {
+          researchers,
+          seeds: parseNumber('seeds', flags.seeds, { min: 1, max: 100, integer: true }),
+          budgetSeconds: flags.budgetPerTask ? parseDurationSeconds('budget-per-task', flags.budgetPerTask) : undefined,
+          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { integer: true }) : undefined,
+          repeats: flags.repeats ? parseNumber('repeats', flags.repeats, { integer: true }) : undefined,
+          only,
+          sandboxMode,
+          contentionLimit: parseContentionLimit(undefined),
+        };
+        planSuite(suite, benchOptions); // every run's options checked before anything is opened
+        const journal = openLabJournal();
+        const executor = await createExecutor('local', sandboxMode);
         const controller = new AbortController();
         const onSignal = () => controller.abort();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
         try {
           const result = await runSuite(
-            { journal, executor, stateDir: stateDir(), signal: controller.signal, observe: () => {} },
-            suite,
             {
-              researchers,
-              seeds: parseNumber('seeds', flags.seeds, { min: 1, max: 100, integer: true }),
-              budgetSeconds: flags.budgetPerTask ? parseDurationSeconds('budget-per-task', flags.budgetPerTask) : undefined,
-              maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : undefined,
-              repeats: flags.repeats ? parseNumber('repeats', flags.repeats, { min: 2, max: 20, integer: true }) : undefined,
-              only,
-              sandboxMode: flags.sandbox as 'auto' | 'required' | 'off',
+              journal, executor, stateDir: stateDir(), signal: controller.signal, observe: () => {},
+              researcherFor: async (name, seed) => (await composeResearcher(name, seed, journal)).researcher,
             },
+            suite,
+            benchOptions,
             (line) => process.stderr.write(`${line}\n`),
           );
           const summaries = summariseResearchers(result);

@@ -4,19 +4,22 @@
  * 0 ok, 1 failure, 2 bad usage or bad input (one line on stderr naming the problem).
  */
 import { ZodError } from 'zod';
-import { describeZodError } from '../task/errors.js';
+import { CheckpointError } from '../gpt/checkpoint.js';
+import { DataError } from '../gpt/data.js';
+import { RecordsError } from '../stats/records.js';
+import { BadInputError, FailureError, SuccessorError, describeZodError } from '../task/errors.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 /** Bad flags or bad input files: exit 2 with one line that names the problem. */
-export class UsageError extends Error {
+export class UsageError extends BadInputError {
   override name = 'UsageError';
 }
 
 /** An expected failure the user should know about (exit 1), as opposed to a bug. */
-export class CommandFailure extends Error {
+export class CommandFailure extends FailureError {
   override name = 'CommandFailure';
 }
 
@@ -25,10 +28,14 @@ export const useColor = (): boolean => !process.env.NO_COLOR && process.stderr.i
 export { describeZodError };
 
 /**
- * Typed errors from lower layers that mean "the input is wrong" (a bad task file, an unknown researcher, an
- * unreadable replay file, an approval of something not pending): exit 2 with their message, like a UsageError.
+ * The error family (src/task/errors.ts) says what an error means; the floors that depend on nothing (src/gpt,
+ * src/stats) have their own bad-input errors (a damaged checkpoint, unreadable data, a malformed records file).
  */
-const BAD_INPUT_ERRORS = new Set(['TaskError', 'UnknownResearcherError', 'ReplayFileError', 'ControlError', 'CheckpointError', 'DataError', 'RecordsError']);
+function kindOf(error: unknown): SuccessorError['kind'] | 'bug' {
+  if (error instanceof SuccessorError) return error.kind;
+  if (error instanceof ZodError || error instanceof CheckpointError || error instanceof DataError || error instanceof RecordsError) return 'bad-input';
+  return 'bug';
+}
 
 /** Wraps a command action with the exit-code contract. */
 export function action<Args extends unknown[]>(run: (...args: Args) => Promise<number | void> | number | void) {
@@ -37,19 +44,15 @@ export function action<Args extends unknown[]>(run: (...args: Args) => Promise<n
       const code = await run(...args);
       process.exitCode = code ?? EXIT_OK;
     } catch (error) {
-      if (error instanceof UsageError || (error instanceof Error && BAD_INPUT_ERRORS.has(error.name))) {
-        process.stderr.write(`successor: ${error.message}\n`);
-        process.exitCode = EXIT_USAGE;
-      } else if (error instanceof ZodError) {
-        process.stderr.write(`successor: invalid input: ${describeZodError(error)}\n`);
-        process.exitCode = EXIT_USAGE;
-      } else if (error instanceof CommandFailure) {
-        process.stderr.write(`successor: ${error.message}\n`);
-        process.exitCode = EXIT_FAILURE;
-      } else {
+      const kind = kindOf(error);
+      if (kind === 'bug') {
         process.stderr.write(`successor: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
         process.exitCode = EXIT_FAILURE;
+        return;
       }
+      const message = error instanceof ZodError ? `invalid input: ${describeZodError(error)}` : (error as Error).message;
+      process.stderr.write(`successor: ${message}\n`);
+      process.exitCode = kind === 'bad-input' ? EXIT_USAGE : EXIT_FAILURE;
     }
   };
 }

@@ -5,16 +5,14 @@
  * stdout carries the protocol only; progress goes to stderr.
  */
 import type { Command } from 'commander';
-import { LocalExecutor } from '../executor/local.js';
-import { openJournal } from '../journal/journal.js';
-import { journalPath, stateDir } from '../journal/paths.js';
+import { stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
-import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
+import { DEFAULT_GATE, parseRunOptions } from '../lab/options.js';
 import { research } from '../lab/start.js';
-import { provideResearcher } from '../researcher/registry.js';
 import type { RunId } from '../task/ids.js';
 import { loadTask } from '../task/loader.js';
-import { UsageError, action, parseDurationSeconds, parseNumber } from './common.js';
+import { action, parseDurationSeconds, parseNumber } from './common.js';
+import { SANDBOX_FLAG, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 
 interface McpFlags { task: string; budget?: string; maxExperiments?: string; repeats: string; seed: string; sandbox: string }
 
@@ -27,32 +25,28 @@ export function register(program: Command): void {
     .option('--max-experiments <n>', 'candidates the client may run')
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--seed <n>', 'seed of the harness', '1')
-    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option(...SANDBOX_FLAG)
     .action(
       action(async (flags: McpFlags) => {
-        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
-        const options: RunOptions = {
+        const contentionLimit = parseContentionLimit(undefined);
+        const options = parseRunOptions({
           task: flags.task,
           researcher: 'mcp',
           budgetSeconds: flags.budget ? parseDurationSeconds('budget', flags.budget) : null,
-          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : null,
-          maxCpuSeconds: null,
-          approval: 'auto',
-          parallel: 1,
-          seed: parseNumber('seed', flags.seed, { min: 0, integer: true }),
-          gate: { ...DEFAULT_GATE, repeats: parseNumber('repeats', flags.repeats, { min: 2, max: 20, integer: true }) },
-          sandboxMode: flags.sandbox as RunOptions['sandboxMode'],
-          baseExperimentId: null,
-        };
+          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { integer: true }) : null,
+          seed: parseNumber('seed', flags.seed, { integer: true }),
+          gate: { repeats: parseNumber('repeats', flags.repeats, { integer: true }) },
+          sandboxMode: parseSandboxMode(flags.sandbox),
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
+        });
         const task = loadTask(options.task);
-        const journal = openJournal(journalPath());
-        const executor = await LocalExecutor.create(options.sandboxMode, stateDir());
+        const journal = openLabJournal();
+        const executor = await createExecutor('local', options.sandboxMode);
         // Imported here: the MCP SDK is only needed by this command.
         const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
         const { McpResearcher } = await import('../mcp/researcher.js');
         const { createLabServer } = await import('../mcp/server.js');
         const researcher = new McpResearcher();
-        const withdraw = provideResearcher('mcp', () => researcher);
         const listeners = new Set<(event: LabEvent) => void>();
         let runId: RunId | null = null;
         const server = createLabServer({
@@ -77,7 +71,7 @@ export function register(program: Command): void {
           }
           for (const listener of listeners) listener(event);
         };
-        const loop = research({ journal, executor, stateDir: stateDir(), signal: controller.signal, observe }, { options, generations: 1 }, (run) => {
+        const loop = research({ journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe }, { options, generations: 1 }, (run) => {
           runId = run.id;
           process.stderr.write(`successor mcp: run ${run.id} on task ${run.task}; waiting for the client's experiments\n`);
         }).then(
@@ -91,7 +85,6 @@ export function register(program: Command): void {
         controller.abort();
         researcher.end('the client disconnected');
         await loop;
-        withdraw();
         await server.close().catch(() => {});
         await executor.close();
         journal.close();

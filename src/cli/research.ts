@@ -3,20 +3,20 @@
  * budget, prints live progress on stderr and the verified result on stdout (or one JSON object with --json).
  */
 import type { Command } from 'commander';
-import { type Journal, type RunRow, openJournal } from '../journal/journal.js';
 import { journalPath, stateDir } from '../journal/paths.js';
 import type { LabEvent } from '../lab/events.js';
-import { DEFAULT_GATE, type RunOptions } from '../lab/options.js';
+import { DEFAULT_GATE, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
-import { optionsOf } from '../lab/research.js';
-import { research } from '../lab/start.js';
+import { type ResearchRequest, research } from '../lab/start.js';
+import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
+import { FailureError } from '../task/errors.js';
 import { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
-import { LocalExecutor } from '../executor/local.js';
 import type { Executor } from '../executor/types.js';
-import { provideResearcher } from '../researcher/registry.js';
+import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
+import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, parseContentionLimit, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
 
 interface ResearchFlags {
   task: string;
@@ -31,10 +31,14 @@ interface ResearchFlags {
   repeats: string;
   alpha: string;
   sandbox: string;
+  keepArtifacts?: string;
   resume?: string;
   executor: string;
   sharedDir?: string;
   quick?: boolean;
+  fresh?: boolean;
+  earlyStop?: boolean;
+  contentionLimit?: string;
   json?: boolean;
   model?: string;
   baseUrl?: string;
@@ -43,52 +47,6 @@ interface ResearchFlags {
   priceInput?: string;
   priceOutput?: string;
   stream?: boolean;
-}
-
-/**
- * With --researcher llm: builds the model-backed researcher from the flags (keys stay in this process's env).
- * The AI SDK and the queue client are imported only when asked for: they dominate the CLI's start-up time.
- */
-async function provideLlm(flags: ResearchFlags, journal: Journal, resumed: RunRow | undefined): Promise<{ withdraw: () => void; settings?: Record<string, unknown> }> {
-  const researcher = resumed ? resumed.researcher : flags.researcher;
-  if (researcher !== 'llm') return { withdraw: () => {} };
-  const { createLlmResearcher } = await import('../researcher/llm/create.js');
-  const { ModelSpecError } = await import('../researcher/llm/models.js');
-  const { usageOf } = await import('../researcher/llm/budget.js');
-  // A resumed run keeps its stored settings (flags given now win) and counts its budgets on from what it spent.
-  const stored = (resumed ? optionsOf(resumed).researcherSettings : undefined) ?? {};
-  const spent = resumed ? usageOf(runChain(journal, resumed).flatMap((run) => journal.listEvents(run.id).filter((event) => event.type === 'llm.call').map((event) => event.payload))) : undefined;
-  const price = (name: string, value?: string) => (value === undefined ? undefined : parseNumber(name, value, { min: 0 }));
-  const given = {
-    model: flags.model,
-    baseUrl: flags.baseUrl,
-    maxTokens: flags.maxTokens ? parseNumber('max-tokens', flags.maxTokens, { min: 1, integer: true }) + (spent ? spent.inputTokens + spent.outputTokens : 0) : undefined,
-    maxDollars: flags.maxDollars ? parseNumber('max-dollars', flags.maxDollars, { min: 0 }) + (spent?.dollars ?? 0) : undefined,
-    priceInput: price('price-input', flags.priceInput),
-    priceOutput: price('price-output', flags.priceOutput),
-    stream: flags.stream,
-  };
-  const settings = { ...stored, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as Record<string, unknown>;
-  if (typeof settings.model !== 'string') throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
-  try {
-    const created = createLlmResearcher({ ...(settings as { model: string }), alreadySpent: spent });
-    return { withdraw: provideResearcher('llm', () => created), settings };
-  } catch (error) {
-    if (error instanceof ModelSpecError) throw new UsageError(error.message);
-    throw error;
-  }
-}
-
-/** A run and the runs of its earlier generations (one research command's model budget spans them all). */
-function runChain(journal: Journal, run: RunRow): RunRow[] {
-  const chain = [run];
-  for (let parent = run.parentRunId; parent; ) {
-    const row = journal.getRun(parent);
-    if (!row) break;
-    chain.push(row);
-    parent = row.parentRunId;
-  }
-  return chain;
 }
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
@@ -112,6 +70,8 @@ function progressLine(event: LabEvent): string | null {
     }
     case 'gate':
       return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
+    case 'experiment.progress':
+      return null;
   }
 }
 
@@ -120,24 +80,22 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
   out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
-  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}] — ${summary.bestDescription}`);
+  const failed = summary.bestFailedRuns ? `, ${summary.bestFailedRuns} more failed` : '';
+  out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}]${failed} — ${summary.bestDescription}`);
   const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}`);
+  const verdict = summary.accepted === 0 ? ' — nothing accepted' : '';
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}${verdict}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
     out(`over generation 0's baseline: ${summary.gainOverGeneration0.toFixed(2)}x`);
   }
+  if (summary.timeSpent) {
+    const { calibrating, screening, confirming, reverifying } = summary.timeSpent;
+    out(`time: calibrating ${formatSeconds(calibrating)}, screening ${formatSeconds(screening)}, confirming ${formatSeconds(confirming)}, re-verifying ${formatSeconds(reverifying)}`);
+  }
+  for (const demotion of summary.demoted ?? []) out(`demoted: ${demotion}`);
+  for (const note of summary.notes ?? []) out(`note: ${note}`);
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
-}
-
-/** `--executor local` runs experiments here; `--executor redis://...` sends them to workers on other machines. */
-async function createExecutor(flags: ResearchFlags, sandboxMode: RunOptions['sandboxMode']): Promise<Executor> {
-  if (flags.executor === 'local') return LocalExecutor.create(sandboxMode, stateDir());
-  if (!flags.executor.startsWith('redis://')) throw new UsageError(`--executor must be local or redis://HOST:PORT, got '${flags.executor}'`);
-  const { QueueExecutor } = await import('../executor/queue.js');
-  return QueueExecutor.create({ redisUrl: flags.executor, stateDir: stateDir(), sharedDir: flags.sharedDir }).catch((error: Error) => {
-    throw new CommandFailure(error.message);
-  });
 }
 
 export function register(program: Command): void {
@@ -162,7 +120,11 @@ export function register(program: Command): void {
     .option('--generations <n>', 'adopt each run\'s best as the next run\'s baseline, this many times', '1')
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
-    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option(...SANDBOX_FLAG)
+    .option(...CONTENTION_FLAG)
+    .option('--no-early-stop', 'run every candidate to the end, even when its progress lines show it behind the incumbent')
+    .option('--fresh', 'ignore what earlier runs on this task version learnt (by default a run starts from it)')
+    .option('--keep-artifacts <n>', `artifacts kept besides the incumbent's and the accepted ones: the last N experiments' (default ${DEFAULT_KEEP_ARTIFACTS})`)
     .option('--resume <run>', 'continue a stopped or killed run')
     .option('--executor <where>', 'local | redis://HOST:PORT (experiments go to `successor worker`s)', 'local')
     .option('--shared-dir <dir>', 'with a redis executor: a folder all machines mount, for logs and artifacts')
@@ -170,43 +132,47 @@ export function register(program: Command): void {
     .option('--json', 'print the final summary as one JSON object')
     .action(
       action(async (flags: ResearchFlags) => {
-        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
-        if (!['auto', 'each', 'promote'].includes(flags.approval)) throw new UsageError(`--approval must be auto, each or promote, got '${flags.approval}'`);
+        const sandboxMode = parseSandboxMode(flags.sandbox);
+        const contentionLimit = parseContentionLimit(flags.contentionLimit);
         const quick = flags.quick === true;
-        const options: RunOptions = {
-          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
-          researcher: flags.researcher,
-          budgetSeconds: flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null,
-          maxExperiments: flags.maxExperiments ? parseNumber('max-experiments', flags.maxExperiments, { min: 1, integer: true }) : null,
-          maxCpuSeconds: flags.maxCpu ? parseDurationSeconds('max-cpu', flags.maxCpu) : null,
-          approval: flags.approval as RunOptions['approval'],
-          parallel: parseNumber('parallel', flags.parallel, { min: 1, max: 64, integer: true }),
-          seed: parseNumber('seed', flags.seed, { min: 0, integer: true }),
-          gate: {
-            ...DEFAULT_GATE,
-            repeats: parseNumber('repeats', flags.repeats, { min: 2, max: 20, integer: true }),
-            alpha: parseNumber('alpha', flags.alpha, { min: 1e-6, max: 0.5 }),
-          },
-          sandboxMode: flags.sandbox as RunOptions['sandboxMode'],
-          baseExperimentId: null,
-        };
-        if (options.budgetSeconds === null && options.maxExperiments === null && !flags.resume) {
-          throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');
-        }
+        const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
+        const budgetSeconds = flags.budget ? parseDurationSeconds('budget', flags.budget) : quick ? 600 : null;
+        const maxExperiments = flags.maxExperiments ? number('max-experiments', flags.maxExperiments, true) : null;
+        const maxCpuSeconds = flags.maxCpu ? parseDurationSeconds('max-cpu', flags.maxCpu) : null;
+        const parallel = number('parallel', flags.parallel, true);
+        const generations = parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true });
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        const journal = openJournal(journalPath());
-        let withdrawLlm = () => {};
+        if (budgetSeconds === null && maxExperiments === null && !resume) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');
+        // Validated before anything is opened, so bad options leave no state behind.
+        const fresh = resume ? undefined : parseRunOptions({
+          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
+          researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
+          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
+          ...(contentionLimit !== undefined ? { contentionLimit } : {}),
+          ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
+          gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
+        });
+        const journal = openLabJournal();
+        let researcher: Researcher;
+        let request: ResearchRequest;
         let executor: Executor;
         try {
           const resumed = resume ? journal.getRun(resume.data) : undefined;
           if (resume && !resumed) throw new UsageError(`no run ${resume.data} in ${journalPath()}`);
-          const llm = await provideLlm(flags, journal, resumed);
-          withdrawLlm = llm.withdraw;
-          if (llm.settings) options.researcherSettings = llm.settings;
-          executor = await createExecutor(flags, options.sandboxMode);
+          const stored = resumed ? optionsOf(resumed) : undefined;
+          const composed = await composeResearcher(resumed ? resumed.researcher : flags.researcher, (stored ?? fresh)?.seed ?? 1, journal, flags, resumed);
+          researcher = composed.researcher;
+          if (resume) {
+            request = { resume: resume.data, generations, overrides: {
+              budgetSeconds: flags.budget ? budgetSeconds ?? undefined : undefined, maxExperiments: maxExperiments ?? undefined,
+              maxCpuSeconds: maxCpuSeconds ?? undefined, parallel: flags.parallel !== '1' ? parallel : undefined, researcherSettings: composed.settings,
+            } };
+          } else {
+            request = { options: { ...fresh!, ...(composed.settings ? { researcherSettings: composed.settings } : {}) }, generations };
+          }
+          executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
         } catch (error) {
-          withdrawLlm();
           journal.close();
           throw error;
         }
@@ -220,26 +186,18 @@ export function register(program: Command): void {
         process.once('SIGTERM', onSignal);
         try {
           const result = await research(
-            { journal, executor, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
+            { journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
               const line = progressLine(event);
               if (line) process.stderr.write(`${line}\n`);
             } },
-            {
-              options,
-              generations: parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true }),
-              resume: resume?.data,
-              resumeGiven: {
-                budget: flags.budget !== undefined, maxExperiments: flags.maxExperiments !== undefined, maxCpu: flags.maxCpu !== undefined, parallel: flags.parallel !== '1',
-                researcherSettings: options.researcherSettings !== undefined,
-              },
-            },
+            request,
             (run) => {
               process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
               for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);
             },
           ).catch((error: unknown) => {
-            // The model's server failed for good (retries spent, bad key): the run is resumable once it is back.
-            if (error instanceof Error && error.name === 'ModelCallError') throw new CommandFailure(`${error.message}; resume with --resume RUN once the model answers`);
+            // An expected failure (the model's server failed for good: retries spent, bad key) leaves the run resumable.
+            if (error instanceof FailureError && !(error instanceof CommandFailure)) throw new CommandFailure(`${error.message}; resume with --resume RUN once that is fixed`);
             throw error;
           });
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
@@ -260,7 +218,6 @@ export function register(program: Command): void {
         } finally {
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
-          withdrawLlm();
           await executor.close();
           journal.close();
         }

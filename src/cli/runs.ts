@@ -1,5 +1,6 @@
 /** `successor runs`: the runs in the journal, newest first. */
 import type { Command } from 'commander';
+import { storedSummaryOf } from '../lab/summary.js';
 import { action, formatNumber } from './common.js';
 import { withJournal } from './lab-state.js';
 
@@ -12,7 +13,7 @@ export function register(program: Command): void {
       action((flags: { json?: boolean }) =>
         withJournal((journal) => {
           const runs = journal.listRuns().map((run) => {
-            const summary = (run.summary ?? {}) as { bestScore?: number | null; gain?: number | null; elapsedSeconds?: number };
+            const summary = storedSummaryOf(run);
             return {
               runId: run.id, task: run.task, researcher: run.researcher, status: run.status, generation: run.generation,
               experiments: journal.listExperiments(run.id).length, bestScore: summary.bestScore ?? null, gain: summary.gain ?? null,

@@ -1,8 +1,9 @@
 /**
  * `successor sample`: generates text from a checkpoint (temperature, top-k, seed, prompt). Prints the prompt
- * and its continuation on stdout, or one JSON object with --json.
+ * and its continuation on stdout, or one JSON object with --json; which kernels it runs on, on stderr.
  */
 import type { Command } from 'commander';
+import { fastestSynchronousBackend } from '../gpt/fastest-backend.js';
 import { sampleFromCheckpoint } from '../gpt/sample.js';
 import { parseNumber } from './common.js';
 import { gptAction } from './train.js';
@@ -35,7 +36,9 @@ export function register(program: Command): void {
         topK: flags.topK === undefined ? undefined : parseNumber('top-k', flags.topK, { min: 1, integer: true }),
         seed: parseNumber('seed', flags.seed, { min: 0, max: 2 ** 32 - 1, integer: true }),
       };
-      const result = sampleFromCheckpoint(flags.checkpoint, flags.prompt, options);
+      const backend = fastestSynchronousBackend();
+      const result = sampleFromCheckpoint(flags.checkpoint, flags.prompt, options, backend);
+      process.stderr.write(`kernels: ${backend.description}\n`); // after the checkpoint loaded: bad input stays one line
       if (flags.json) process.stdout.write(`${JSON.stringify({ checkpoint: flags.checkpoint, prompt: flags.prompt, ...options, ...result })}\n`);
       else process.stdout.write(`${result.text}\n`);
     }));

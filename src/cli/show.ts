@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { ExperimentRow } from '../journal/journal.js';
 import { pendingApprovals } from '../lab/control.js';
+import { prunedOf } from '../lab/retention.js';
+import { storedSummaryOf } from '../lab/summary.js';
 import { isScored } from '../task/outcome.js';
 import { action, formatNumber } from './common.js';
 import { findExperiment, findRun, withJournal } from './lab-state.js';
@@ -12,6 +14,13 @@ export function describeOutcome(experiment: ExperimentRow): string {
   const outcome = experiment.outcome;
   if (!outcome) return experiment.state;
   return isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason}`;
+}
+
+/** Where the artifacts are, or that retention pruned them. */
+function describeArtifacts(experiment: ExperimentRow): string {
+  const pruned = prunedOf(experiment);
+  if (pruned) return `pruned ${pruned.at} (retention keeps the incumbent's, the accepted and the last ${pruned.keepLast}); they were at ${experiment.artifactsPath}`;
+  return experiment.artifactsPath ?? 'none';
 }
 
 function tailOf(path: string | null, name: string, lines = 20): string {
@@ -41,6 +50,7 @@ export function register(program: Command): void {
             if (experiment.outcome?.metrics) out(`metrics: ${JSON.stringify(experiment.outcome.metrics)}`);
             if (experiment.metadata.gate) out(`gate: ${JSON.stringify(experiment.metadata.gate)}`);
             out(`started ${experiment.startedAt ?? '-'}, finished ${experiment.finishedAt ?? '-'}; logs ${experiment.logPath ?? '-'}`);
+            out(`artifacts: ${describeArtifacts(experiment)}${typeof experiment.metadata.seed === 'number' ? `; harness seed ${experiment.metadata.seed}` : ''}`);
             const stdout = tailOf(experiment.logPath, 'stdout.log');
             if (stdout) out(`--- stdout (tail)\n${stdout}`);
             const stderr = tailOf(experiment.logPath, 'stderr.log', 10);
@@ -54,7 +64,7 @@ export function register(program: Command): void {
           const waitsTo = (experiment: ExperimentRow) => (experiment.state === 'awaiting-approval' ? 'run' : 'become the incumbent');
           if (flags.json) return out(JSON.stringify({ ...run, experiments, pendingApprovals: pending.map((experiment) => ({ id: experiment.id, waitsTo: waitsTo(experiment) })) }));
           out(`run ${run.id}: ${run.task}, researcher ${run.researcher}, generation ${run.generation}, ${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}`);
-          const summary = (run.summary ?? {}) as { baselineScore?: number; bestScore?: number; gain?: number; gainCi95?: [number, number] };
+          const summary = storedSummaryOf(run);
           if (summary.gain !== undefined && summary.gain !== null) {
             out(`baseline ${formatNumber(summary.baselineScore ?? NaN)}, best ${formatNumber(summary.bestScore ?? NaN)}, gain ${summary.gain.toFixed(2)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : ''}`);
           }

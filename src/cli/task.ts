@@ -5,12 +5,12 @@
 import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { LocalExecutor } from '../executor/local.js';
 import { stateDir } from '../journal/paths.js';
 import { listBuiltinTasks, loadTask } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
 import { defaultAssignment } from '../task/space.js';
 import { UsageError, action, formatNumber, parseNumber, printResult } from './common.js';
+import { SANDBOX_FLAG, createExecutor, parseSandboxMode } from './compose.js';
 
 export function register(program: Command): void {
   const task = program.command('task').description('list, copy and check tasks');
@@ -71,14 +71,13 @@ export function register(program: Command): void {
     .description("validate a task and run its baseline a few times: score and noise")
     .argument('<task>', 'task folder or built-in name')
     .option('--repeats <n>', 'baseline runs', '3')
-    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option(...SANDBOX_FLAG)
     .option('--json', 'print one JSON object')
     .action(
       action(async (name: string, flags: { repeats: string; sandbox: string; json?: boolean }) => {
         const loaded = loadTask(name);
         const repeats = parseNumber('repeats', flags.repeats, { min: 1, max: 50, integer: true });
-        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off`);
-        const executor = await LocalExecutor.create(flags.sandbox as 'auto', stateDir());
+        const executor = await createExecutor('local', parseSandboxMode(flags.sandbox));
         const scores: number[] = [];
         const runs: Array<Record<string, unknown>> = [];
         try {

@@ -1,6 +1,7 @@
 /**
- * `successor train`: trains the successor GPT on Moby Dick (or --data FILE) with the plain trainer and writes a
- * checkpoint. Config: defaults, then --config FILE (a TrainConfig JSON), then --set key=value overrides, then
+ * `successor train`: trains the successor GPT on Moby Dick (or --data FILE) and writes a checkpoint, on the fastest
+ * kernels that work here (native, else wasm, else TypeScript; `--set kernels=...` chooses), on every core, and
+ * says which on stderr. Config: defaults, then --config FILE (a TrainConfig JSON), then --set key=value overrides, then
  * --max-seconds / --target-loss. Everything is validated before anything is written. Progress on stderr
  * (\r-updated on a TTY), the summary on stdout. Also exports the error mapping the eval and sample commands share.
  */
@@ -31,7 +32,7 @@ interface TrainFlags {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('Train the successor GPT (CPU, plain TypeScript kernels) and write a checkpoint')
+    .description('Train the successor GPT on the CPU (the fastest kernels that work here; --set kernels=... to choose) and write a checkpoint')
     .option('--data <file>', 'UTF-8 text corpus (default: Moby Dick); split 90/5/5 into train/val/test')
     .option('--config <file>', 'TrainConfig JSON file')
     .option('--set <key=value>', 'override one config value, dotted keys (model.width=64); repeatable', collect, [])
@@ -122,13 +123,16 @@ async function runTrain(flags: TrainFlags): Promise<number> {
   const out = flags.out ?? join(stateDir(), 'checkpoints', new Date().toISOString().replace(/[:.]/g, '-'));
 
   const reporter = progressReporter(resolved);
-  const summary = await train(resolved, data, { checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation });
+  const summary = await train(resolved, data, {
+    checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation,
+    onBackend: (backend) => process.stderr.write(`kernels: ${backend.description}\n`),
+  });
   reporter.finish();
   printResult(
     {
       steps: summary.steps, tokens: summary.tokens, seconds: summary.seconds, tokensPerSecond: summary.tokensPerSecond,
       trainLoss: summary.trainLoss, valLoss: summary.valLoss, reachedTarget: summary.reachedTarget, stopReason: summary.stopReason,
-      parameters: summary.parameters, backend: summary.backend, checkpoint: summary.checkpoint,
+      parameters: summary.parameters, backend: summary.backend, kernels: summary.backendDescription, checkpoint: summary.checkpoint,
     },
     flags.json ?? false,
   );

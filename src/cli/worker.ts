@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { stateDir } from '../journal/paths.js';
 import { startWorker } from '../executor/worker.js';
-import type { SandboxMode } from '../sandbox/types.js';
 import { CommandFailure, UsageError, action, parseNumber } from './common.js';
+import { SANDBOX_FLAG, parseSandboxMode } from './compose.js';
 
 interface WorkerFlags {
   redis: string;
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .description('run experiments from a Redis queue (scale out: start one per machine)')
     .requiredOption('--redis <url>', 'the queue\'s Redis, e.g. redis://10.0.0.5:6379')
     .option('--concurrency <n>', 'experiments at once on this machine', '1')
-    .option('--sandbox <mode>', 'auto | required | off', 'auto')
+    .option(...SANDBOX_FLAG)
     .option('--shared-dir <dir>', 'a folder every machine mounts at the same path: results travel there, not through Redis')
     .option('--max-transfer-mb <n>', 'largest logs/artifacts folder sent through Redis', '64')
     .option('--stall-seconds <n>', 'a job whose worker is silent this long goes to another worker', '30')
@@ -35,14 +35,14 @@ export function register(program: Command): void {
     .option('--json', 'print one JSON line per finished job on stdout')
     .action(
       action(async (flags: WorkerFlags) => {
-        if (!['auto', 'required', 'off'].includes(flags.sandbox)) throw new UsageError(`--sandbox must be auto, required or off, got '${flags.sandbox}'`);
+        const sandboxMode = parseSandboxMode(flags.sandbox);
         if (!/^redis:\/\//.test(flags.redis)) throw new UsageError(`--redis must be a redis:// URL, got '${flags.redis}'`);
         let jobs = 0;
         const worker = await startWorker({
           redisUrl: flags.redis,
           stateDir: stateDir(),
           concurrency: parseNumber('concurrency', flags.concurrency, { min: 1, max: 256, integer: true }),
-          sandboxMode: flags.sandbox as SandboxMode,
+          sandboxMode,
           sharedDir: flags.sharedDir,
           maxTransferBytes: parseNumber('max-transfer-mb', flags.maxTransferMb, { min: 1, max: 500 }) * 2 ** 20,
           stallSeconds: parseNumber('stall-seconds', flags.stallSeconds, { min: 1, max: 3600 }),

@@ -3,6 +3,7 @@
  * workers' heartbeats, and the names both sides must agree on. Parsed with zod on arrival on either side.
  * The payload is self-contained (task by content hash, lineage, seed, cap): a worker needs nothing else.
  */
+import { EarlyStop, ProgressCurve } from '../task/progress.js';
 import type { RedisOptions } from 'ioredis';
 import { z } from 'zod';
 import { FileEdit } from '../task/change.js';
@@ -27,6 +28,7 @@ export const QueueJobPayload = z
       lineage: z.object({ edits: z.array(FileEdit), assignment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }),
       capSeconds: z.number().positive(),
       seed: z.number().int(),
+      earlyStop: EarlyStop.optional(),
     }),
     /** hashFolder() of the coordinator's task folder; `pack` carries the folder itself when it was small enough. */
     task: z.object({ hash: z.string(), pack: BlobRef.nullable() }),
@@ -38,6 +40,7 @@ export const QueueJobResult = z
   .object({
     outcome: Outcome,
     wallSeconds: z.number().nullable(),
+    progress: ProgressCurve.optional(),
     logs: BlobRef.nullable(),
     artifacts: BlobRef.nullable(),
     worker: z.object({ id: z.string(), host: z.string() }),

@@ -17,7 +17,7 @@ import type { ExperimentResult } from '../task/harness.js';
 import { loadTask } from '../task/loader.js';
 import { hashFolder } from '../task/prepare.js';
 import { QUEUE_NAME, type QueueJobPayload, QueueJobResult, WORKER_KEY_PREFIX, WorkerHeartbeat, jobIdOf, redisOptionsOf } from './queue-protocol.js';
-import { type BlobRef, Transfer, TransferError } from './transfer.js';
+import { type BlobRef, RefusedTreeError, Transfer, TransferError } from './transfer.js';
 import type { Executor, ExperimentJob } from './types.js';
 
 export interface QueueExecutorOptions {
@@ -125,7 +125,10 @@ export class QueueExecutor implements Executor {
     const logDir = join(experimentDir, 'logs');
     const payload: QueueJobPayload = {
       protocol: 1,
-      job: { runId: job.runId, experimentId: job.experimentId, taskName: job.taskName, taskVersion: job.taskVersion, lineage: job.lineage, capSeconds: job.capSeconds, seed: job.seed },
+      job: {
+        runId: job.runId, experimentId: job.experimentId, taskName: job.taskName, taskVersion: job.taskVersion, lineage: job.lineage, capSeconds: job.capSeconds, seed: job.seed,
+        ...(job.earlyStop ? { earlyStop: job.earlyStop } : {}),
+      },
       task: await this.taskOf(job),
     };
     const jobId = jobIdOf(job.experimentId);
@@ -137,15 +140,16 @@ export class QueueExecutor implements Executor {
     }
     const result = QueueJobResult.safeParse(settled.value);
     if (!result.success) return failedResult(logDir, `the worker's result is malformed: ${result.error.message.slice(0, 300)}`);
-    const { outcome, wallSeconds, logs, artifacts, worker } = result.data;
+    const { outcome, wallSeconds, logs, artifacts, worker, progress } = result.data;
     try {
       await this.fetch(logs, logDir);
       const artifactsDir = artifacts ? join(experimentDir, 'artifacts') : null;
       if (artifacts && artifactsDir) await this.fetch(artifacts, artifactsDir);
       writeFileSync(join(logDir, 'worker.log'), `ran on ${worker.id} (${worker.host})\n`);
-      return { outcome, wallSeconds, logDir, artifactsDir };
+      return { outcome, wallSeconds, logDir, artifactsDir, ...(progress ? { progress } : {}) };
     } catch (error) {
       if (!(error instanceof TransferError)) throw error;
+      if (error instanceof RefusedTreeError) return failedResult(logDir, `the results of ${worker.id} were refused: ${error.message}`, 'invalid');
       return failedResult(logDir, `the results of ${worker.id} could not be fetched: ${error.message}`);
     }
   }
@@ -230,8 +234,8 @@ export class QueueExecutor implements Executor {
   }
 }
 
-function failedResult(logDir: string, reason: string): ExperimentResult {
+function failedResult(logDir: string, reason: string, status: 'failed' | 'invalid' = 'failed'): ExperimentResult {
   mkdirSync(logDir, { recursive: true });
   writeFileSync(join(logDir, 'queue.log'), `${reason}\n`);
-  return { outcome: { status: 'failed', reason, metrics: {} }, wallSeconds: null, logDir, artifactsDir: null };
+  return { outcome: { status, reason, metrics: {} }, wallSeconds: null, logDir, artifactsDir: null };
 }

@@ -6,13 +6,23 @@
  * This is not a cache and not a general file store: blobs live as long as a run might resume (a week by default).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import { admitTree } from '../sandbox/admit-tree.js';
+import { removeTree } from '../sandbox/remove-tree.js';
 import { TransferError, packFolder, unpackFolder } from './transfer-pack.js';
 
 export { TransferError } from './transfer-pack.js';
+
+/** A folder that arrived but was refused by the admission walker (a worker's artifacts with a link, say). */
+export class RefusedTreeError extends TransferError {
+  override name = 'RefusedTreeError';
+}
+
+/** What an unpacked folder may hold: generous, since its sender checked its own caps; only against a hostile pack. */
+const UNPACKED_CAPS = { maxDepth: 64, maxEntries: 200_000 };
 
 export const BlobRef = z.object({ store: z.enum(['redis', 'shared']), hash: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative() }).strict();
 export type BlobRef = z.infer<typeof BlobRef>;
@@ -79,8 +89,20 @@ export class Transfer {
     const pack = ref.store === 'shared' ? this.readShared(ref.hash) : await this.options.redis.getBuffer(BLOB_KEY_PREFIX + ref.hash);
     if (!pack) throw new TransferError(`blob ${ref.hash.slice(0, 12)} is gone from Redis (expired or Redis lost its data)`);
     if (sha256(pack) !== ref.hash) throw new TransferError(`blob ${ref.hash.slice(0, 12)} does not match its hash`);
-    rmSync(destination, { recursive: true, force: true });
-    unpackFolder(pack, destination, Math.max(this.maxBytes, UNPACK_LIMIT_BYTES));
+    await removeTree(destination);
+    const maxBytes = Math.max(this.maxBytes, UNPACK_LIMIT_BYTES);
+    try {
+      unpackFolder(pack, destination, maxBytes);
+    } catch (error) {
+      await removeTree(destination);
+      throw error;
+    }
+    // What a worker (or a coordinator) sent passes the same walker as anything that leaves a sandbox.
+    const admission = await admitTree(destination, { ...UNPACKED_CAPS, maxBytes });
+    if (!admission.admitted) {
+      await removeTree(destination);
+      throw new RefusedTreeError(`blob ${ref.hash.slice(0, 12)} was refused: ${admission.reason}`);
+    }
   }
 
   private readShared(hash: string): Buffer | null {

@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createSandbox } from '../sandbox/create-sandbox.js';
+import { removeTree } from '../sandbox/remove-tree.js';
+import { privateFolder } from '../sandbox/sandbox-user.js';
 import { PROTECTION_DESCRIPTIONS, type SandboxMode } from '../sandbox/types.js';
 import { TaskError } from '../task/errors.js';
 import { runExperiment } from '../task/harness.js';
@@ -64,7 +66,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
   const taskFor = (payload: QueueJobPayload): Promise<{ task: Task; prepared: PreparedTask }> => {
     let entry = tasks.get(payload.task.hash);
     if (!entry) {
-      entry = resolveTask(payload, transfer, options.stateDir).then(async (task) => ({ task, prepared: await prepareTask(task, options.stateDir) }));
+      entry = resolveTask(payload, transfer, options.stateDir).then(async (task) => ({ task, prepared: await prepareTask(task, options.stateDir, sandbox) }));
       entry.catch(() => tasks.delete(payload.task.hash));
       tasks.set(payload.task.hash, entry);
     }
@@ -86,7 +88,7 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       throw error;
     }
     const experimentDir = join(options.stateDir, 'queue-experiments', `${experimentId}-${job.attemptsStarted}`);
-    const scratchDir = join(options.stateDir, 'scratch', `${experimentId}-${job.attemptsStarted}`);
+    const scratchDir = join(privateFolder(join(options.stateDir, 'scratch')), `${experimentId}-${job.attemptsStarted}`);
     try {
       const result = await runExperiment({
         task: resolved.task,
@@ -95,10 +97,11 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
         lineage: payload.job.lineage,
         experimentDir,
         scratchDir,
-        stagedDataDir: join(options.stateDir, 'staged', `${experimentId}-${job.attemptsStarted}`),
+        stagedDataDir: join(privateFolder(join(options.stateDir, 'staged')), `${experimentId}-${job.attemptsStarted}`),
         machineFlops: (await machineFlops(options.stateDir)).peakFlops,
         wallSecondsCap: payload.job.capSeconds,
         seed: payload.job.seed,
+        earlyStop: payload.job.earlyStop,
       });
       let outcome = result.outcome;
       const upload = async (dir: string | null, what: string): Promise<BlobRef | null> => {
@@ -115,10 +118,10 @@ export async function startWorker(options: WorkerOptions): Promise<QueueWorker> 
       const logs = await upload(result.logDir, 'logs');
       const artifacts = await upload(result.artifactsDir, 'artifacts');
       log(`finished ${experimentId}: ${outcome.status}`);
-      return { outcome, wallSeconds: result.wallSeconds, logs, artifacts, worker: { id, host: hostname() } };
+      return { outcome, wallSeconds: result.wallSeconds, ...(result.progress ? { progress: result.progress } : {}), logs, artifacts, worker: { id, host: hostname() } };
     } finally {
-      rmSync(scratchDir, { recursive: true, force: true });
-      rmSync(experimentDir, { recursive: true, force: true });
+      await removeTree(scratchDir); // the run shaped it: any depth, any width
+      await removeTree(experimentDir);
     }
   };
 

@@ -1,7 +1,8 @@
 /**
  * The plain TypeScript backend: the reference kernels of `kernels/` behind the `Backend` interface.
  * It is the readable definition of every layer, the oracle that faster backends are tested against, and the
- * default trainer path. Single-threaded; buffers are ordinary Float32Arrays, so `dispose` has nothing to free.
+ * last fallback where neither native nor wasm kernels start. Single-threaded; buffers are ordinary Float32Arrays,
+ * so `dispose` has nothing to free.
  */
 import type { Backend } from './backend.js';
 import { adamwUpdate, scale, sumOfSquares } from './kernels/adamw.js';
@@ -17,6 +18,7 @@ import { rmsnormBackward, rmsnormForward } from './kernels/rmsnorm.js';
 
 export const tsBackend: Backend = {
   name: 'ts',
+  description: 'TypeScript reference kernels (1 thread)',
   allocate: (length) => new Float32Array(length),
   dispose: async () => {},
   encoderForward,

@@ -6,7 +6,8 @@
  * ever write the same memory. Sums across chunks are added in chunk order: results do not depend on which
  * thread ran what, and a run is reproducible for a given thread count.
  *
- * Buffers must come from `allocate` (views into the shared memory). A call with any other buffer (a plain
+ * Its kernels add into activation gradients, which the Backend contract overwrites: the backend zero-fills those
+ * first (on the main thread, as the model used to). Buffers must come from `allocate` (views into the shared memory). A call with any other buffer (a plain
  * Float32Array, float64 for gradient checks) falls back to the TypeScript reference kernels, which stay the
  * definition of every result; tests hold these kernels to them. Token arrays (Int32Array) may live anywhere:
  * they are copied into shared memory, BT values per call.
@@ -90,6 +91,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
 
   return {
     name: 'wasm',
+    description: `WebAssembly SIMD kernels (${threads} thread${threads === 1 ? '' : 's'})`,
     allocate: (length) => arena.allocateFloats(length),
     dispose: () => pool.dispose(),
 
@@ -152,6 +154,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
         return tsBackend.matmulBackward(dInp, dWeight, dBias, dOut, inp, weight, BT, C, OC);
       }
       fits('matmulBackward', [dInp, BT * C], [dWeight, OC * C], [dBias, OC], [dOut, BT * OC], [inp, BT * C], [weight, OC * C]);
+      dInp.fill(0, 0, BT * C); // the kernel adds into dInp; the contract overwrites it
       run('matmulBackwardInput', BT, 4, [pointer(dInp), pointer(dOut), pointer(weight), C, OC], BT * C * OC);
       run('matmulBackwardWeight', OC, 4,
         [pointer(dWeight), pointer(dBias), pointer(dOut), pointer(inp), BT, C, OC], BT * C * OC);
@@ -172,6 +175,10 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
       }
       fits('attentionBackward', [dQkv, B * T * 3 * C], [dPreatt, B * NH * T * T], [dAtt, B * NH * T * T], [dOut, B * T * C], [qkv, B * T * 3 * C], [att, B * NH * T * T]);
       if (C % NH !== 0) throw new RangeError(`attentionBackward: NH=${NH} does not divide C=${C}`);
+      // the kernel adds into dQkv and its scratch; the contract overwrites dQkv
+      dQkv.fill(0, 0, B * T * 3 * C);
+      dPreatt.fill(0, 0, B * NH * T * T);
+      dAtt.fill(0, 0, B * NH * T * T);
       const stride = lineAligned(((C / NH) * T + 2 * T * T) * 4);
       const scratch = arena.scratch('attention', threads * stride);
       run('attentionBackward', B * NH, 1,
@@ -187,6 +194,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     geluBackward(dInp, inp, dOut, N) {
       if (!owned(dInp, inp, dOut)) return tsBackend.geluBackward(dInp, inp, dOut, N);
       fits('geluBackward', [dInp, N], [inp, N], [dOut, N]);
+      dInp.fill(0, 0, N);
       run('geluBackward', N, CACHE_LINE_FLOATS, [pointer(dInp), pointer(inp), pointer(dOut)], 8 * N);
     },
     relu2Forward(out, inp, N) {
@@ -197,6 +205,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     relu2Backward(dInp, inp, dOut, N) {
       if (!owned(dInp, inp, dOut)) return tsBackend.relu2Backward(dInp, inp, dOut, N);
       fits('relu2Backward', [dInp, N], [inp, N], [dOut, N]);
+      dInp.fill(0, 0, N);
       run('relu2Backward', N, CACHE_LINE_FLOATS, [pointer(dInp), pointer(inp), pointer(dOut)], N);
     },
     residualForward(out, inp1, inp2, N) {
@@ -207,6 +216,8 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     residualBackward(dInp1, dInp2, dOut, N) {
       if (!owned(dInp1, dInp2, dOut)) return tsBackend.residualBackward(dInp1, dInp2, dOut, N);
       fits('residualBackward', [dInp1, N], [dInp2, N], [dOut, N]);
+      dInp1.fill(0, 0, N);
+      dInp2.fill(0, 0, N);
       run('residualBackward', N, CACHE_LINE_FLOATS, [pointer(dInp1), pointer(dInp2), pointer(dOut)], N);
     },
 
@@ -228,6 +239,7 @@ function wasmBackend(arena: SharedArena, pool: WorkerPool): Backend {
     crossEntropyBackward(dLogits, probs, targets, dLossScale, BT, V) {
       if (!owned(dLogits, probs)) return tsBackend.crossEntropyBackward(dLogits, probs, targets, dLossScale, BT, V);
       fits('crossEntropyBackward', [dLogits, BT * V], [probs, BT * V]);
+      dLogits.fill(0, 0, BT * V);
       const staged = stage('targets', targets, BT, V);
       run('crossEntropyBackward', BT, 1, [pointer(dLogits), pointer(probs), staged, dLossScale, V], BT * V);
     },

@@ -124,8 +124,9 @@ export const TrainConfig = z
     evalTokens: z.number().int().min(1).default(16384), // validation tokens per check
     targetValLoss: z.number().positive().optional(), // stop once validation loss reaches this
     maxSeconds: z.number().positive().optional(), // stop after this much wall time
-    threads: z.number().int().min(1).max(256).default(1),
-    kernels: z.enum(['ts', 'wasm']).default('ts'),
+    threads: z.number().int().min(1).max(256).optional(), // kernel threads; default: every core (create-backend.ts)
+    // 'auto': the fastest backend that works here (native, else wasm, else ts); the others force one
+    kernels: z.enum(['auto', 'native', 'wasm', 'ts']).default('auto'),
   })
   .strict()
   .refine((config) => (config.sequenceLength ?? config.model.contextLength) <= config.model.contextLength, {

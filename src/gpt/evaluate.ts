@@ -2,17 +2,24 @@
  * The reference evaluator: mean cross-entropy of a model on a token sequence, in non-overlapping windows.
  *
  * The lab's harness trusts this file to score checkpoints that an untrusted run produced, so it uses only the
- * lab's own src/gpt code and always the plain TypeScript backend, whatever backend trained the model.
+ * lab's own src/gpt code, whatever backend trained the model. By default it runs on the fastest backend that starts
+ * synchronously (fastest-backend.ts: the native kernels, else the TypeScript reference). That is safe for a trusted
+ * scorer because the native library is the lab's own: compiled from the C files in src/gpt/native by the lab's
+ * process, cached in the lab user's private cache directory (a file anyone else could write is never loaded), and
+ * never built from or by a workspace; and it is correct because its losses are held to the reference's (tests:
+ * a relative 1e-5 on every kernel and on whole models; a score compared to a target at 2 decimals cannot tell).
+ * Pass `backend: tsBackend` for the reference itself.
  * `evaluateTokens` is also the trainer's validation loss, so both count the same targets the same way.
  *
  * Windows: the scored targets are tokens[1 .. n] with n = min(maxTokens, length - 1). Window w feeds
  * tokens[wT .. wT+T) and predicts tokens[wT+1 .. wT+T], so every target is scored exactly once, with between
  * 1 and T tokens of context. Full windows run B at a time; a shorter last window runs alone.
  */
-import { tsBackend } from './backend-ts.js';
+import type { Backend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
 import { Gpt } from './model.js';
+import { fastestSynchronousBackend } from './fastest-backend.js';
 import { createTokenizer, type Tokenizer } from './tokenizer.js';
 
 export class EvaluationError extends Error {
@@ -22,6 +29,7 @@ export class EvaluationError extends Error {
 export interface EvaluationOptions {
   maxTokens?: number; // score at most this many targets (from the start), to keep scoring fast
   batchSize?: number; // windows per forward pass in evaluateCheckpoint; does not change the result beyond float rounding
+  backend?: Backend; // default: the fastest that starts synchronously (native, else the TypeScript reference)
 }
 
 export interface Evaluation {
@@ -59,7 +67,7 @@ export function evaluateTokens(model: Gpt, tokens: Int32Array, maxTokens = Infin
   return { lossNats: lossSum / scored, tokens: scored };
 }
 
-/** Loads a checkpoint (strictly validated) and scores it on a text or a token sequence with the TS backend. */
+/** Loads a checkpoint (strictly validated) and scores it on a text or a token sequence. */
 export function evaluateCheckpoint(directory: string, input: string | Int32Array, options: EvaluationOptions = {}): Evaluation {
   const checkpoint = loadCheckpoint(directory);
   const tokenizer = createTokenizer(checkpoint.tokenizer);
@@ -69,7 +77,7 @@ export function evaluateCheckpoint(directory: string, input: string | Int32Array
   if (!(scored >= 1)) throw new EvaluationError(`evaluation needs at least 2 tokens, got ${tokens.length}`);
   const T = checkpoint.model.contextLength;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 8, Math.ceil(scored / T), rowsWithinMemory(checkpoint.model)));
-  const model = new Gpt(checkpoint.model, tsBackend, { batchSize, sequenceLength: T });
+  const model = new Gpt(checkpoint.model, options.backend ?? fastestSynchronousBackend(), { batchSize, sequenceLength: T });
   model.params.set(checkpoint.params);
   const { lossNats } = evaluateTokens(model, tokens, scored);
   const bytes = tokenizer.byteLength(tokens.subarray(1, scored + 1));

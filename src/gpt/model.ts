@@ -160,9 +160,13 @@ export class Gpt<F extends Floats = Float32Array> {
       backend.matmulForward(a.attproj, a.atty, p.attprojw, p.attprojb, BT, C, C);
       backend.residualForward(a.residual2, residual, a.attproj, BT * C);
       this.normForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.residual2, p.ln2w, p.ln2b, BT);
-      backend.matmulForward(a.fch, a.ln2, p.fcw, p.fcb, BT, C, H);
-      if (this.config.activation === 'gelu') backend.geluForward(a.fchActivated, a.fch, BT * H);
-      else backend.relu2Forward(a.fchActivated, a.fch, BT * H);
+      if (this.config.activation === 'gelu' && backend.matmulGeluForward) {
+        backend.matmulGeluForward(a.fch, a.fchActivated, a.ln2, p.fcw, p.fcb, BT, C, H);
+      } else {
+        backend.matmulForward(a.fch, a.ln2, p.fcw, p.fcb, BT, C, H);
+        if (this.config.activation === 'gelu') backend.geluForward(a.fchActivated, a.fch, BT * H);
+        else backend.relu2Forward(a.fchActivated, a.fch, BT * H);
+      }
       backend.matmulForward(a.fcproj, a.fchActivated, p.fcprojw, p.fcprojb, BT, H, C);
       backend.residualForward(a.residual3, a.residual2, a.fcproj, BT * C);
       residual = a.residual3;
@@ -184,9 +188,9 @@ export class Gpt<F extends Floats = Float32Array> {
     const H = this.config.mlpRatio * C;
     const BT = B * T;
     const d = (this.activationGrads ??= this.allocateActivationGrads());
-    zero(d.logits, BT * V);
+    // Activation gradients are overwritten by the kernel that produces them (backend.ts): no zero-fills, except
+    // the residual stream's, which every branch adds into.
     backend.crossEntropyBackward(d.logits, this.probs, this.targets, 1 / BT, BT, V);
-    zero(d.ln, BT * C);
     backend.matmulBackward(d.ln, this.headWeight(this.grads), null, d.logits, this.lnf, this.headWeight(this.params), BT, C, V);
     // One buffer carries the gradient of the residual stream down the network. A residual add passes its
     // gradient unchanged to both inputs, so each branch reads d.residual as its output gradient and the
@@ -200,20 +204,16 @@ export class Gpt<F extends Floats = Float32Array> {
       const a = this.layers[l];
       const residual = l > 0 ? this.layers[l - 1].residual3 : this.encoded;
       // MLP branch: residual3 = residual2 + fcproj(activation(fc(ln2(residual2))))
-      zero(d.fchActivated, BT * H);
-      zero(d.fch, BT * H);
-      zero(d.ln, BT * C);
-      backend.matmulBackward(d.fchActivated, g.fcprojw, g.fcprojb, d.residual, a.fchActivated, p.fcprojw, BT, H, C);
-      if (this.config.activation === 'gelu') backend.geluBackward(d.fch, a.fch, d.fchActivated, BT * H);
-      else backend.relu2Backward(d.fch, a.fch, d.fchActivated, BT * H);
+      if (this.config.activation === 'gelu' && backend.matmulBackwardGelu) {
+        backend.matmulBackwardGelu(d.fch, g.fcprojw, g.fcprojb, d.residual, a.fchActivated, p.fcprojw, a.fch, BT, H, C);
+      } else {
+        backend.matmulBackward(d.fchActivated, g.fcprojw, g.fcprojb, d.residual, a.fchActivated, p.fcprojw, BT, H, C);
+        if (this.config.activation === 'gelu') backend.geluBackward(d.fch, a.fch, d.fchActivated, BT * H);
+        else backend.relu2Backward(d.fch, a.fch, d.fchActivated, BT * H);
+      }
       backend.matmulBackward(d.ln, g.fcw, g.fcb, d.fch, a.ln2, p.fcw, BT, C, H);
       this.normBackward(d.residual, g.ln2w, g.ln2b, d.ln, a.residual2, p.ln2w, a.ln2Mean, a.ln2Rstd, BT);
       // attention branch: residual2 = residual + attproj(attention(qkv(ln1(residual))))
-      zero(d.atty, BT * C);
-      zero(d.qkv, BT * 3 * C);
-      zero(d.preatt, B * NH * T * T);
-      zero(d.att, B * NH * T * T);
-      zero(d.ln, BT * C);
       backend.matmulBackward(d.atty, g.attprojw, g.attprojb, d.residual, a.atty, p.attprojw, BT, C, C);
       backend.attentionBackward(d.qkv, d.preatt, d.att, d.atty, a.qkv, a.att, B, T, C, NH);
       backend.matmulBackward(d.ln, g.qkvw, g.qkvb, d.qkv, a.ln1, p.qkvw, BT, C, 3 * C);

@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     const trained = resolveTrainConfig(config, data.tokenizer);
     const summary = await train(trained, data, {
       checkpointDir: resolve(values.out),
+      onBackend: (backend) => process.stderr.write(`kernels: ${backend.description}\n`),
       onEvaluation: (progress) =>
         process.stderr.write(
           `step ${progress.step}/${progress.maxSteps} loss ${progress.loss.toFixed(4)} val ${progress.valLoss?.toFixed(4)} ` +

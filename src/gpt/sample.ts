@@ -3,9 +3,9 @@
  * length of the most recent tokens (no key-value cache: each new token reruns the window, fine at this size).
  * Not here: decoding policy beyond temperature/top-k (no nucleus, no beam search).
  */
-import { tsBackend } from './backend-ts.js';
 import type { Backend } from './backend.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { fastestSynchronousBackend } from './fastest-backend.js';
 import { Gpt } from './model.js';
 import { createRng, type Rng } from './random.js';
 import { createTokenizer } from './tokenizer.js';
@@ -60,7 +60,9 @@ export function sampleTokens(model: Gpt, prompt: Int32Array, allowed: number, op
  * Loads a checkpoint and samples a continuation of `prompt`. `text` is the prompt and its continuation decoded
  * together (so a character split across the seam still decodes). An empty prompt starts from a newline.
  */
-export function sampleFromCheckpoint(directory: string, prompt: string, options: SampleOptions, backend: Backend = tsBackend): { text: string; tokens: number } {
+export function sampleFromCheckpoint(
+  directory: string, prompt: string, options: SampleOptions, backend: Backend = fastestSynchronousBackend(),
+): { text: string; tokens: number } {
   const checkpoint = loadCheckpoint(directory);
   const tokenizer = createTokenizer(checkpoint.tokenizer);
   let promptTokens = tokenizer.encode(prompt);

@@ -42,6 +42,8 @@ export interface TrainProgress {
 }
 
 export interface TrainOptions {
+  /** Called once the kernels are chosen, before the first step: the backend's name and one-line description. */
+  onBackend?(backend: { name: string; description: string }): void;
   onStep?(progress: TrainProgress): void;
   onEvaluation?(progress: TrainProgress): void;
   resumeFrom?: string; // checkpoint directory with optimizer and train state
@@ -64,6 +66,7 @@ export interface TrainSummary {
   parameters: number;
   flopsPerToken: number;
   backend: string;
+  backendDescription: string;
   checkpoint: string | null;
 }
 
@@ -100,16 +103,18 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
   if (data.train.length < T + 1) throw new DataError(`training split has ${data.train.length} tokens, needs at least ${T + 1} (sequence length + 1)`);
   if (data.val.length < 2) throw new DataError(`validation split has ${data.val.length} tokens, needs at least 2`);
 
+  // the checkpoint is checked before the backend starts, so that bad input leaves no threads behind
+  const checkpoint = options.resumeFrom ? loadCheckpoint(options.resumeFrom, { training: true }) : null;
+  if (checkpoint && JSON.stringify(checkpoint.model) !== JSON.stringify(config.model)) throw new TrainConfigError(`resume: the model config differs from checkpoint ${options.resumeFrom}`);
+  if (checkpoint && JSON.stringify(checkpoint.tokenizer) !== JSON.stringify(data.tokenizer)) throw new TrainConfigError(`resume: the tokenizer differs from checkpoint ${options.resumeFrom}`);
+
   const backend = await createBackend(config);
   const model = new Gpt(config.model, backend, { batchSize: B, sequenceLength: T });
   const optimizer = new AdamW(model, config);
   let step = 0;
   let elapsedBefore = 0;
   let tokensBefore = 0;
-  if (options.resumeFrom) {
-    const checkpoint = loadCheckpoint(options.resumeFrom, { training: true });
-    if (JSON.stringify(checkpoint.model) !== JSON.stringify(config.model)) throw new TrainConfigError(`resume: the model config differs from checkpoint ${options.resumeFrom}`);
-    if (JSON.stringify(checkpoint.tokenizer) !== JSON.stringify(data.tokenizer)) throw new TrainConfigError(`resume: the tokenizer differs from checkpoint ${options.resumeFrom}`);
+  if (checkpoint) {
     model.params.set(checkpoint.params);
     optimizer.m.set(checkpoint.optimizer!.m);
     optimizer.v.set(checkpoint.optimizer!.v);
@@ -121,6 +126,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     model.initialize(config.seed);
   }
 
+  options.onBackend?.({ name: backend.name, description: backend.description });
   const inputs = new Int32Array(B * T);
   const targets = new Int32Array(B * T);
   const recentLosses: number[] = [];
@@ -192,6 +198,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     parameters: model.layout.total,
     flopsPerToken: trainingFlopsPerToken(config.model, T),
     backend: backend.name,
+    backendDescription: backend.description,
     checkpoint: options.checkpointDir && !diverged ? options.checkpointDir : null,
   };
 }

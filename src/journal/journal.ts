@@ -12,7 +12,7 @@ import type { z } from 'zod';
 import { newExperimentId, newRunId, type ExperimentId, type RunId } from '../task/ids.js';
 import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead } from './audit-chain.js';
 import { JournalError } from './errors.js';
-import { SignedCheckpoint } from './checkpoint-record.js';
+import { SignedCheckpoint } from './audit-checkpoint-record.js';
 import { migrate } from './migrations.js';
 import { compareState, replay } from './replay.js';
 import {
@@ -24,7 +24,8 @@ import { prepared } from './sqlite.js';
 export { CacheRow, EventRow, ExperimentRole, ExperimentRow, ExperimentState, RunRow, RunStatus } from './rows.js';
 export { GENESIS_HASH, type AuditEntry, type AuditHead } from './audit-chain.js';
 export { JournalCorruptError, JournalError } from './errors.js';
-export { SignedCheckpoint } from './checkpoint-record.js';
+export { SignedCheckpoint } from './audit-checkpoint-record.js';
+export { ExperimentMetadata, GateRecord } from './metadata.js';
 
 export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
 

@@ -9,9 +9,9 @@ import { ExperimentId, RunId } from '../task/ids.js';
 import { Outcome } from '../task/outcome.js';
 import { canonicalJson } from './canonical-json.js';
 import { JournalCorruptError } from './errors.js';
+import { ExperimentMetadata, Timestamp } from './metadata.js';
 
-/** ISO-8601 UTC with milliseconds, as `Date.prototype.toISOString` writes it. */
-export const Timestamp = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'an ISO-8601 UTC timestamp with milliseconds');
+export { Timestamp };
 export const now = (): string => new Date().toISOString();
 
 const JsonObject = z.record(z.string(), z.unknown());
@@ -42,18 +42,18 @@ export type ExperimentRole = z.infer<typeof ExperimentRole>;
 export interface ExperimentRow {
   id: ExperimentId; runId: RunId; seq: number; parentId: ExperimentId | null; role: ExperimentRole;
   description: string; change: Change; diff: string; state: ExperimentState; outcome: Outcome | null; fidelity: number; accepted: boolean;
-  logPath: string | null; artifactsPath: string | null; metadata: Record<string, unknown>;
+  logPath: string | null; artifactsPath: string | null; metadata: ExperimentMetadata;
   proposedAt: string; startedAt: string | null; finishedAt: string | null;
 }
 export const ExperimentRow: z.ZodType<ExperimentRow> = z.object({
   id: ExperimentId, runId: RunId, seq: z.number().int().positive(), parentId: ExperimentId.nullable(), role: ExperimentRole,
   description: z.string(), change: Change, diff: z.string(), state: ExperimentState, outcome: Outcome.nullable(),
   fidelity: z.number(), accepted: z.boolean(), logPath: z.string().nullable(), artifactsPath: z.string().nullable(),
-  metadata: JsonObject, proposedAt: Timestamp, startedAt: Timestamp.nullable(), finishedAt: Timestamp.nullable(),
+  metadata: ExperimentMetadata, proposedAt: Timestamp, startedAt: Timestamp.nullable(), finishedAt: Timestamp.nullable(),
 }).strict();
 export const ExperimentPatch = z.object({
   state: ExperimentState, outcome: Outcome.nullable(), accepted: z.boolean(), logPath: z.string().nullable(),
-  artifactsPath: z.string().nullable(), metadata: JsonObject, startedAt: Timestamp.nullable(), finishedAt: Timestamp.nullable(),
+  artifactsPath: z.string().nullable(), metadata: ExperimentMetadata, startedAt: Timestamp.nullable(), finishedAt: Timestamp.nullable(),
   description: z.string(),
 }).partial().strict();
 export type ExperimentPatch = z.infer<typeof ExperimentPatch>;

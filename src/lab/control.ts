@@ -5,10 +5,12 @@
 import { dirname } from 'node:path';
 import type { ExperimentRow, Journal, RunRow } from '../journal/journal.js';
 import type { ExperimentId, RunId } from '../task/ids.js';
+import { BadInputError } from '../task/errors.js';
 import { type Task, loadTask } from '../task/loader.js';
 import { summariseRun } from './summary.js';
 
-export class ControlError extends Error {
+/** A decision on something that is not waiting for one, or an unknown id: bad input (exit 2). */
+export class ControlError extends BadInputError {
   override name = 'ControlError';
 }
 
@@ -22,7 +24,7 @@ export function approveExperiment(journal: Journal, id: ExperimentId, by = 'huma
     if (experiment.state !== 'awaiting-approval' && experiment.metadata.approval !== 'pending') {
       throw new ControlError(`experiment ${id} is not waiting for approval (state ${experiment.state})`);
     }
-    const approval = { approval: 'approved', approvedBy: by, approvedAt: now() };
+    const approval = { approval: 'approved' as const, approvedBy: by, approvedAt: now() };
     const row = journal.updateExperiment(id, {
       ...(experiment.state === 'awaiting-approval' ? { state: 'proposed' as const } : { accepted: true }),
       metadata: { ...experiment.metadata, ...approval, ...(experiment.state === 'awaiting-approval' ? {} : { decidedAt: now() }) },
@@ -43,7 +45,7 @@ export function rejectExperiment(journal: Journal, id: ExperimentId, why: string
     const pendingRun = experiment.state === 'awaiting-approval';
     const pendingPromotion = experiment.metadata.approval === 'pending';
     if (!pendingRun && !pendingPromotion) throw new ControlError(`experiment ${id} is not waiting for approval (state ${experiment.state})`);
-    const metadata = { ...experiment.metadata, approval: 'rejected', rejectedBy: by, rejectedAt: now(), rejectedWhy: why };
+    const metadata = { ...experiment.metadata, approval: 'rejected' as const, rejectedBy: by, rejectedAt: now(), rejectedWhy: why };
     const row = pendingRun
       ? journal.updateExperiment(id, { state: 'finished', outcome: { status: 'rejected', reason: why, metrics: {} }, metadata })
       : journal.updateExperiment(id, { accepted: false, metadata });
@@ -71,14 +73,17 @@ function refreshSummary(journal: Journal, experiment: ExperimentRow): void {
   journal.updateRun(run.id, { summary: { ...(run.summary ?? {}), ...summary } });
 }
 
-/** Asks a running run to stop; the loop kills its sandboxed processes and leaves the run resumable. */
+/**
+ * Asks a running run to stop: a `stop.requested` event, which the loop watches for (loop.ts); it kills its
+ * sandboxed processes and leaves the run resumable.
+ */
 export function requestStop(journal: Journal, runId: RunId, reason = 'stop requested'): RunRow {
   return journal.transaction(() => {
     const run = journal.getRun(runId);
     if (!run) throw new ControlError(`no run ${runId}`);
     if (run.status !== 'running') throw new ControlError(`run ${runId} is not running (${run.status})`);
-    journal.appendEvent(runId, 'stop.requested', { reason });
-    return journal.updateRun(runId, { options: { ...run.options, stopRequested: { reason, at: now() } } });
+    journal.appendEvent(runId, 'stop.requested', { reason, at: now() });
+    return run;
   });
 }
 

@@ -5,6 +5,8 @@ export type LabEvent =
   | { type: 'note'; message: string }
   | { type: 'experiment.started'; experiment: ExperimentRow; capSeconds: number | null }
   | { type: 'experiment.finished'; experiment: ExperimentRow; best: number | null; budgetLeftSeconds: number | null }
-  | { type: 'gate'; experiment: ExperimentRow; accepted: boolean; detail: string };
+  | { type: 'gate'; experiment: ExperimentRow; accepted: boolean; detail: string }
+  /** A progress line of a running experiment: the run's own claim (untrusted), with the harness's elapsed seconds. */
+  | { type: 'experiment.progress'; experiment: ExperimentRow; elapsedSeconds: number; line: string };
 
 export type LabObserver = (event: LabEvent) => void;

@@ -1,7 +1,7 @@
 /**
  * Derived views of a run's experiments: each experiment's full knob assignment and edit lineage (following
- * parent links, across generations too), and the samples of score that belong to an experiment
- * (its own run plus its repeats and re-verifications).
+ * parent links, across generations too), the incumbent, and the samples of score that belong to an experiment
+ * (its own run plus its repeats and re-verifications). Reads only; the planner and the summary build on these.
  */
 import type { ExperimentRow, Journal } from '../journal/journal.js';
 import type { Change } from '../task/change.js';
@@ -55,14 +55,21 @@ export function latestIncumbent<T extends { role: string; accepted: boolean }>(e
   return accepted.at(-1) ?? experiments.find((experiment) => experiment.role === 'baseline');
 }
 
+/** The current best of a run's experiments: the last candidate the gate accepted, or the run's baseline. */
+export function incumbentOf(experiments: readonly ExperimentRow[]): ExperimentRow {
+  const incumbent = latestIncumbent(experiments, (experiment) => experiment.metadata.decidedAt);
+  if (!incumbent) throw new Error('a run without a baseline experiment');
+  return incumbent;
+}
+
 /**
  * Scores of `subject`'s own run and of every finished repeat/verify of it, in order. Samples marked stale (a cached
- * calibration that a fresh run contradicted) are left out.
+ * calibration that a fresh run contradicted) or contended (measured while the machine was busy) are left out.
  */
 export function samplesOf(experiments: readonly ExperimentRow[], subject: ExperimentId): number[] {
   const samples: number[] = [];
   for (const experiment of experiments) {
-    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome) || experiment.metadata.stale) continue;
+    if (experiment.state !== 'finished' || !experiment.outcome || !isScored(experiment.outcome) || experiment.metadata.stale || experiment.metadata.contended) continue;
     if (subjectOf(experiment) === subject) samples.push(experiment.outcome.score);
   }
   return samples;

@@ -9,7 +9,7 @@ import type { ExperimentRow, Journal } from '../journal/journal.js';
 import { renderSvg } from '../stats/render-svg.js';
 import type { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
-import type { RunSummary } from './summary.js';
+import { finalSummaryOf } from './summary.js';
 
 const escapeHtml = (text: string): string =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -101,7 +101,8 @@ function experimentTable(experiments: readonly ExperimentRow[]): string {
 export async function writeRunReport(journal: Journal, runId: RunId, stateDirectory: string): Promise<string> {
   const run = journal.getRun(runId);
   if (!run) throw new Error(`no run ${runId}`);
-  const summary = run.summary as unknown as RunSummary;
+  const summary = finalSummaryOf(run);
+  if (!summary) throw new Error(`run ${runId} has no summary yet: its report is written when it ends`);
   const experiments = journal.listExperiments(runId);
   const [scoreSvg, treeSvg] = await Promise.all([renderSvg(scoreOverTimeSpec(experiments, summary.metric)), renderSvg(experimentTreeSpec(experiments))]);
   const gain = summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('–')})` : ''}`;
@@ -114,7 +115,9 @@ export async function writeRunReport(journal: Journal, runId: RunId, stateDirect
 <tr><th>best</th><td>${summary.bestScore?.toFixed(2) ?? '-'} (${summary.bestSamples.map((value) => value.toFixed(2)).join(', ')}) — ${escapeHtml(summary.bestDescription)}</td></tr>
 <tr><th>${summary.speedup !== undefined ? 'speedup' : 'gain'}</th><td>${gain}</td></tr>
 <tr><th>experiments</th><td>${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted)</td></tr>
+${summary.timeSpent ? `<tr><th>time</th><td>calibrating ${summary.timeSpent.calibrating.toFixed(0)} s, screening ${summary.timeSpent.screening.toFixed(0)} s, confirming ${summary.timeSpent.confirming.toFixed(0)} s, re-verifying ${summary.timeSpent.reverifying.toFixed(0)} s</td></tr>` : ''}
 </table>
+${[...(summary.demoted ?? []).map((line) => `demoted: ${line}`), ...(summary.notes ?? [])].map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}
 <h2>Score over time</h2>${scoreSvg}
 <h2>Experiment tree</h2>${treeSvg}
 <h2>Winning change</h2><pre>${escapeHtml(summary.bestChange || '(none: the baseline stands)')}</pre>

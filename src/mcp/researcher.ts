@@ -6,12 +6,13 @@
  */
 import type { ExperimentId } from '../task/ids.js';
 import type { Proposal, ResearchContext, Researcher } from '../researcher/types.js';
-import { ToolError, Workbench } from '../researcher/llm/workbench.js';
+import { ToolError, Workbench } from '../researcher/workbench.js';
 
 interface Turn {
   context: ResearchContext;
   workbench: Workbench | null;
   resolve: (proposal: Proposal | null) => void;
+  reject: (reason: unknown) => void;
 }
 
 export class McpResearcher implements Researcher {
@@ -21,10 +22,17 @@ export class McpResearcher implements Researcher {
   private listeners: (() => void)[] = [];
 
   propose(context: ResearchContext): Promise<Proposal | null> {
+    if (context.signal.aborted) return Promise.reject(context.signal.reason);
     if (this.over) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      this.turn = { context, workbench: null, resolve };
-      context.signal.addEventListener('abort', () => this.settle(null), { once: true });
+    return new Promise((resolve, reject) => {
+      const turn: Turn = { context, workbench: null, resolve, reject };
+      this.turn = turn;
+      // The lab stopped asking: the turn ends with the stop's reason, as every researcher's does.
+      context.signal.addEventListener('abort', () => {
+        if (this.turn === turn) this.turn = null;
+        reject(context.signal.reason);
+        this.notify();
+      }, { once: true });
       this.notify();
     });
   }

@@ -15,7 +15,7 @@ import { ChangeError } from '../task/errors.js';
 import type { RunId } from '../task/ids.js';
 import type { Task } from '../task/loader.js';
 import { isScored } from '../task/outcome.js';
-import { ToolError } from '../researcher/llm/workbench.js';
+import { ToolError } from '../researcher/workbench.js';
 import type { McpResearcher } from './researcher.js';
 
 export interface LabServerOptions {

@@ -1,6 +1,7 @@
 /**
  * The `replay` researcher: proposes a recorded list of changes, one per candidate, in order, against the current
- * incumbent; null once the list is exhausted. For tests, for re-running a session's proposals on another
+ * incumbent (or, where a recorded proposal says `"parent": "previous"`, against the candidate proposed just before
+ * it, as a researcher chaining its own changes would); null once the list is exhausted. For tests, for re-running a session's proposals on another
  * machine, and for the red-team suite (recorded hostile patches).
  *
  * The position in the list is the number of `candidate` experiments in the history, so replay is stateless and
@@ -16,7 +17,7 @@ import { ReplayFileError } from './types.js';
 import type { Proposal, ResearchContext, Researcher } from './types.js';
 
 export const RecordedProposal = z
-  .object({ change: Change, description: z.string().min(1).optional() })
+  .object({ change: Change, description: z.string().min(1).optional(), parent: z.enum(['incumbent', 'previous']).optional() })
   .strict()
   .refine((proposal) => !isEmptyChange(proposal.change), { message: 'a recorded change must set a knob or edit a file' });
 export type RecordedProposal = z.infer<typeof RecordedProposal>;
@@ -65,6 +66,7 @@ export class ReplayResearcher implements Researcher {
     const description = recorded.description
       ?? [describeKnobChange(context.task.space, context.incumbent.assignment, recorded.change.knobs), describeEdits(recorded.change)]
         .filter(Boolean).join('; ');
-    return { parentId: context.incumbent.id, change: structuredClone(recorded.change), description };
+    const previous = recorded.parent === 'previous' ? context.history.filter((experiment) => experiment.role === 'candidate').at(-1) : undefined;
+    return { parentId: previous?.id ?? context.incumbent.id, change: structuredClone(recorded.change), description };
   }
 }

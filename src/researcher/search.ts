@@ -8,8 +8,9 @@
  * Failures, timeouts and pending experiments count against their region; a point already evaluated or pending is
  * never proposed again. Proposals are relative to the incumbent and list only the knobs that differ from it.
  *
- * Stateless: everything is recomputed from the history, so the same options, seed and history give the same
- * proposal (a resumed run continues exactly). Is not: able to edit files — knobs only.
+ * Stateless: everything is recomputed from the history (and the lab's prior from earlier runs, which counts as
+ * observations from the start), so the same options, seed, prior and history give the same proposal (a resumed run
+ * continues exactly). Is not: able to edit files — knobs only.
  */
 import { createRandom } from '../stats/random.js';
 import type { Random } from '../stats/random.js';
@@ -61,9 +62,11 @@ export class SearchResearcher implements Researcher {
     const space = context.task.space;
     const names = knobNames(space).filter((name) => isMutable(space[name]));
     if (names.length === 0) return null;
-    const observations = collectObservations(space, context.history, context.task.metric.direction);
+    // Earlier runs' observations (the lab's prior) shape the model; only this run's are `seen` (never proposed again).
+    const own = collectObservations(space, context.history, context.task.metric.direction);
+    const observations = context.prior?.length ? collectObservations(space, [...context.prior, ...context.history], context.task.metric.direction) : own;
     const incumbent = completeAssignment(space, context.incumbent.assignment);
-    const seen = new Set([...observations.map((observation) => observation.key), assignmentKey(space, incumbent)]);
+    const seen = new Set([...own.map((observation) => observation.key), assignmentKey(space, incumbent)]);
     const random = createRandom(mixSeeds(this.options.seed, context.seed, context.history.length));
     const point = this.choosePoint(context, names, observations, incumbent, seen, random)
       ?? unseenNeighbour(space, names, incumbent, seen);

@@ -11,6 +11,7 @@
  * re-run and accepted only through the gate; `accepted` marks the experiments that became the incumbent.
  */
 import type { Change } from '../task/change.js';
+import { BadInputError } from '../task/errors.js';
 import type { ExperimentId } from '../task/ids.js';
 import type { Outcome } from '../task/outcome.js';
 import type { Assignment, Space } from '../task/space.js';
@@ -44,6 +45,11 @@ export interface ResearchContext {
   signal: AbortSignal;
   /** Read access to experiments' files and logs, for researchers that read code (llm, mcp); absent in unit tests. */
   workspace?: WorkspaceAccess;
+  /**
+   * What earlier runs on this task version observed, their scores put in this run's units (the lab's prior; empty
+   * with `--fresh`). Not part of `history`: these were measured elsewhere and are never compared with this run's.
+   */
+  prior?: readonly ExperimentSummary[];
   /** Journals a researcher's own record (a model call's transcript); returns the event's id. */
   record?: (type: string, payload: Record<string, unknown>) => number;
 }
@@ -72,8 +78,8 @@ export interface Researcher {
   propose(context: ResearchContext): Promise<Proposal | null>;
 }
 
-/** `createResearcher` was given a name it does not know. Not retryable: a usage error. */
-export class UnknownResearcherError extends Error {
+/** `createBuiltinResearcher` was given a name it does not know. Not retryable: a usage error. */
+export class UnknownResearcherError extends BadInputError {
   override name = 'UnknownResearcherError';
   constructor(readonly requested: string, readonly known: readonly string[]) {
     super(`unknown researcher "${requested}"; known: ${known.join(', ')}`);
@@ -81,7 +87,7 @@ export class UnknownResearcherError extends Error {
 }
 
 /** A replay file that cannot be read or does not parse. Not retryable: the file must be fixed. */
-export class ReplayFileError extends Error {
+export class ReplayFileError extends BadInputError {
   override name = 'ReplayFileError';
   constructor(readonly path: string, detail: string) {
     super(`replay file ${path}: ${detail}`);

@@ -31,11 +31,12 @@ export function findExecutable(name: string): string | null {
 
 /** The limits every implementation enforces through `superviseRun`, given this machine. */
 export function limitProtections(enforcement: Enforcement): Protection[] {
-  const protections: Protection[] = ['clean-environment', 'wall-clock-limit', 'disk-polling', 'output-cap'];
+  const protections: Protection[] = ['clean-environment', 'wall-clock-limit', 'disk-polling', 'file-count-limit', 'output-cap'];
   protections.push(enforcement.cgroups?.memory ? 'memory-cgroup' : 'memory-polling');
   if (enforcement.cgroups?.pids) protections.push('process-limit');
   if (enforcement.prlimitPath) protections.push('file-size-limit');
   if (enforcement.cgroups) protections.push('whole-tree-kill');
+  if (enforcement.cgroups?.cpu) protections.push('cpu-limit');
   return protections;
 }
 
@@ -51,6 +52,7 @@ export function enforcementNotes(enforcement: Enforcement): string[] {
   else {
     if (!enforcement.cgroups.memory) notes.push('no memory cgroup: memory is limited by polling RSS');
     if (!enforcement.cgroups.pids) notes.push('no pids cgroup: a fork bomb is not stopped');
+    if (!enforcement.cgroups.cpu) notes.push('no cpu accounting cgroup: CPU time is neither measured nor limited');
   }
   if (!enforcement.prlimitPath) notes.push('no prlimit (util-linux): single-file size is not limited');
   return notes;

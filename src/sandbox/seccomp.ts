@@ -4,7 +4,10 @@
  * Namespaces and dropped capabilities already refuse mount, module loading and the like; this filter removes the
  * kernel attack surface an unprivileged process still reaches and a trainer never needs: io_uring, userfaultfd,
  * perf_event_open, bpf, the key-management calls, ptrace, syslog, and (again, cheaply) the mount and namespace
- * calls. Denied calls fail with EPERM, so programs that probe for them (libuv tries io_uring) fall back.
+ * calls, including a clone that asks for a new namespace (a lab running as root runs the command as an unprivileged
+ * host uid with no user namespace of its own, where bwrap's --disable-userns cannot stop one). clone3 passes its
+ * flags in memory a filter cannot read, so it fails with ENOSYS and glibc falls back to clone, as under Docker's
+ * default profile. Other denied calls fail with EPERM, so programs that probe for them (libuv tries io_uring) fall back.
  * A foreign architecture (or the x32 ABI on x86_64) is killed: its syscall numbers would slip past the list.
  * Not an allowlist like Docker's default profile: that is a larger, tested artefact than this file should be.
  * Numbers come from asm/unistd_64.h (x86_64) and asm-generic/unistd.h (aarch64).
@@ -41,44 +44,66 @@ const DENIED: Record<string, { x64: number; arm64: number }> = {
 };
 export const DENIED_SYSCALLS = Object.keys(DENIED);
 
+const CLONE = { x64: 56, arm64: 220 } as const;
+const CLONE3 = { x64: 435, arm64: 435 } as const;
+/** CLONE_NEWTIME, NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET (linux/sched.h). */
+export const CLONE_NAMESPACE_FLAGS = 0x80 | 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;
+
 const AUDIT_ARCH = { x64: 0xc000003e, arm64: 0xc00000b7 } as const;
 const X32_SYSCALL_BIT = 0x40000000;
 // Classic BPF opcodes (linux/filter.h) and seccomp return values (linux/seccomp.h).
 const LOAD_WORD_ABSOLUTE = 0x20;
 const JUMP_IF_EQUAL = 0x15;
 const JUMP_IF_GREATER_OR_EQUAL = 0x35;
+const JUMP_IF_ANY_BIT = 0x45; // BPF_JMP | BPF_JSET | BPF_K
 const RETURN = 0x06;
 const RETURN_ALLOW = 0x7fff0000;
 const RETURN_ERRNO_EPERM = 0x00050000 | 1;
+const RETURN_ERRNO_ENOSYS = 0x00050000 | 38;
 const RETURN_KILL_PROCESS = 0x80000000;
-const OFFSET_NR = 0; // struct seccomp_data { int nr; __u32 arch; ... }
+const OFFSET_NR = 0; // struct seccomp_data { int nr; __u32 arch; __u64 instruction_pointer; __u64 args[6]; }
 const OFFSET_ARCH = 4;
+const OFFSET_FIRST_ARGUMENT_LOW = 16; // little-endian: the low 32 bits of args[0] (clone's flags all live there)
+
+/** One instruction with its jumps named by label ('next' falls through); the assembler resolves them to offsets. */
+type Instruction = { code: number; k: number; jumpTrue?: string; jumpFalse?: string; label?: string };
+
+function assemble(instructions: Instruction[]): Buffer {
+  const labels = new Map<string, number>();
+  instructions.forEach((instruction, index) => { if (instruction.label) labels.set(instruction.label, index); });
+  const offset = (from: number, label: string | undefined): number => {
+    if (!label || label === 'next') return 0;
+    const target = labels.get(label);
+    if (target === undefined || target <= from || target - from - 1 > 255) throw new Error(`seccomp: bad jump to ${label}`);
+    return target - from - 1; // counts instructions after the next one
+  };
+  const buffer = Buffer.alloc(instructions.length * 8); // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }
+  instructions.forEach((instruction, index) => {
+    buffer.writeUInt16LE(instruction.code, index * 8);
+    buffer.writeUInt8(offset(index, instruction.jumpTrue), index * 8 + 2);
+    buffer.writeUInt8(offset(index, instruction.jumpFalse), index * 8 + 3);
+    buffer.writeUInt32LE(instruction.k >>> 0, index * 8 + 4);
+  });
+  return buffer;
+}
 
 /** The filter for this machine's architecture, or null where we have no syscall table for it. */
 export function seccompProgram(arch: string = process.arch): Buffer | null {
   if (arch !== 'x64' && arch !== 'arm64') return null;
-  const numbers = Object.values(DENIED).map((entry) => entry[arch]);
-  // Layout: [0] load arch, [1] check arch, [2] load nr, [3] x32 check?, then one jump per number, then
-  // allow, deny, kill. Jump offsets count instructions after the next one.
-  type Instruction = [code: number, jumpTrue: number, jumpFalse: number, k: number];
-  const program: Instruction[] = [];
-  const checks = numbers.length + (arch === 'x64' ? 1 : 0);
-  program.push([LOAD_WORD_ABSOLUTE, 0, 0, OFFSET_ARCH]);
-  program.push([JUMP_IF_EQUAL, 0, checks + 3, AUDIT_ARCH[arch]]); // mismatch -> kill
-  program.push([LOAD_WORD_ABSOLUTE, 0, 0, OFFSET_NR]);
-  let remaining = checks; // instructions from the one after this check to `allow`, exclusive
-  if (arch === 'x64') program.push([JUMP_IF_GREATER_OR_EQUAL, --remaining + 1, 0, X32_SYSCALL_BIT]);
-  for (const number of numbers) program.push([JUMP_IF_EQUAL, --remaining + 1, 0, number]);
-  program.push([RETURN, 0, 0, RETURN_ALLOW]);
-  program.push([RETURN, 0, 0, RETURN_ERRNO_EPERM]);
-  program.push([RETURN, 0, 0, RETURN_KILL_PROCESS]);
-
-  const buffer = Buffer.alloc(program.length * 8); // struct sock_filter { u16 code; u8 jt; u8 jf; u32 k; }
-  program.forEach(([code, jumpTrue, jumpFalse, k], index) => {
-    buffer.writeUInt16LE(code, index * 8);
-    buffer.writeUInt8(jumpTrue, index * 8 + 2);
-    buffer.writeUInt8(jumpFalse, index * 8 + 3);
-    buffer.writeUInt32LE(k, index * 8 + 4);
-  });
-  return buffer;
+  const program: Instruction[] = [
+    { code: LOAD_WORD_ABSOLUTE, k: OFFSET_ARCH },
+    { code: JUMP_IF_EQUAL, k: AUDIT_ARCH[arch], jumpTrue: 'next', jumpFalse: 'kill' },
+    { code: LOAD_WORD_ABSOLUTE, k: OFFSET_NR },
+  ];
+  if (arch === 'x64') program.push({ code: JUMP_IF_GREATER_OR_EQUAL, k: X32_SYSCALL_BIT, jumpTrue: 'deny' });
+  for (const entry of Object.values(DENIED)) program.push({ code: JUMP_IF_EQUAL, k: entry[arch], jumpTrue: 'deny' });
+  program.push({ code: JUMP_IF_EQUAL, k: CLONE3[arch], jumpTrue: 'no-such-call' });
+  program.push({ code: JUMP_IF_EQUAL, k: CLONE[arch], jumpFalse: 'allow' });
+  program.push({ code: LOAD_WORD_ABSOLUTE, k: OFFSET_FIRST_ARGUMENT_LOW });
+  program.push({ code: JUMP_IF_ANY_BIT, k: CLONE_NAMESPACE_FLAGS, jumpTrue: 'deny' });
+  program.push({ code: RETURN, k: RETURN_ALLOW, label: 'allow' });
+  program.push({ code: RETURN, k: RETURN_ERRNO_EPERM, label: 'deny' });
+  program.push({ code: RETURN, k: RETURN_ERRNO_ENOSYS, label: 'no-such-call' });
+  program.push({ code: RETURN, k: RETURN_KILL_PROCESS, label: 'kill' });
+  return assemble(program);
 }

@@ -11,11 +11,13 @@ import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { RunCgroup } from './cgroup.js';
 import type { Enforcement } from './enforcement.js';
-import { measureDiskUsage } from './disk-usage.js';
+import { type DiskUsage, measureDiskUsage } from './disk-usage.js';
 import { OutputCapture } from './output-capture.js';
 import { killPids, residentBytes, treePids } from './process-tree.js';
 import { decideTermination, type TerminationEvidence } from './termination.js';
-import { SandboxError, type SandboxRequest, type SandboxResult } from './types.js';
+import { LineSplitter } from './line-splitter.js';
+import { readMachineCpu } from './machine-load.js';
+import { type LineWatcher, SandboxError, type SandboxRequest, type SandboxResult } from './types.js';
 
 export interface Launch {
   argv: string[];
@@ -23,8 +25,8 @@ export interface Launch {
   env: Record<string, string>;
   /** bubblewrap writes `"child-pid"` to fd 3 (--json-status-fd 3) once the sandbox is up; its absence is a setup fault. */
   reportsChildPid: boolean;
-  /** Written to the program's fd 4 (bubblewrap: --seccomp 4); null leaves fd 4 closed. */
-  seccompFilter: Buffer | null;
+  /** Written to the program's fds 4, 5, ... in order (bubblewrap: the seccomp filter, /etc/passwd); then closed. */
+  inputs: Buffer[];
   decodeExit(code: number | null, signal: NodeJS.Signals | null): { exitCode: number | null; signal: string | null };
 }
 
@@ -43,10 +45,13 @@ exec "$@"`;
 type KillReason = NonNullable<TerminationEvidence['killedFor']>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function superviseRun(launch: Launch, request: SandboxRequest, enforcement: Enforcement, abortSignal?: AbortSignal): Promise<SandboxResult> {
+export async function superviseRun(launch: Launch, request: SandboxRequest, enforcement: Enforcement, abortSignal?: AbortSignal, watch?: LineWatcher): Promise<SandboxResult> {
   const { limits } = request;
   if (abortSignal?.aborted) {
-    return { exitCode: null, signal: null, termination: 'aborted', wallMs: 0, cpuSeconds: null, peakMemoryBytes: null, stdout: '', stderr: '', outputTruncated: false };
+    return {
+      exitCode: null, signal: null, termination: 'aborted', wallMs: 0, cpuSeconds: null, peakMemoryBytes: null, stdout: '', stderr: '', outputTruncated: false,
+      machineBusySeconds: null, machineStealSeconds: null,
+    };
   }
   const cgroup: RunCgroup | null = enforcement.cgroups ? await enforcement.cgroups.create(limits) : null;
   try {
@@ -55,19 +60,25 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     await cgroup?.remove();
   }
 
+  /** Too many entries, or a tree too deep to walk (whatever the entry limit: no walker should go there). */
+  function overFileLimit(usage: DiskUsage): boolean {
+    return usage.tooDeep || (limits.files !== undefined && usage.entries > limits.files);
+  }
+
   async function runWith(cgroup: RunCgroup | null): Promise<SandboxResult> {
     const rlimits = enforcement.prlimitPath ? [enforcement.prlimitPath, `--fsize=${limits.fileSizeBytes}`, '--core=0', '--'] : [];
     const wrapperArgs = [launch.reportsChildPid ? 'keep' : 'close', ...(cgroup?.procsFiles ?? []), '--', ...rlimits, ...launch.argv];
     const startedAtMs = Date.now();
     const started = performance.now();
+    const machineBefore = readMachineCpu();
     const child = spawn('/bin/sh', ['-c', WRAPPER, 'successor-sandbox', ...wrapperArgs], {
-      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', launch.seccompFilter ? 'pipe' : 'ignore'],
+      cwd: request.workdir, env: launch.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', ...launch.inputs.map(() => 'pipe' as const)],
     });
-    if (launch.seccompFilter) {
-      const filterInput = child.stdio[4] as Writable;
-      filterInput.on('error', () => undefined); // EPIPE when setup failed: reported through the missing child-pid
-      filterInput.end(launch.seccompFilter);
-    }
+    launch.inputs.forEach((bytes, index) => {
+      const input = child.stdio[4 + index] as Writable;
+      input.on('error', () => undefined); // EPIPE when setup failed: reported through the missing child-pid
+      input.end(bytes);
+    });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
       child.once('error', (error) => reject(new SandboxError(`could not start the sandbox: ${error.message}`)));
       child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -77,6 +88,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     const rootPid = child.pid!;
 
     let killedFor: KillReason | null = null;
+    let stopReason: string | undefined;
     let finished = false;
     let peakPolledBytes = 0;
     const killTree = async () => {
@@ -92,11 +104,20 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
 
     const stdout = new OutputCapture(limits.outputBytes);
     const stderr = new OutputCapture(limits.outputBytes);
-    const closed = Promise.all([drain(child.stdout!, stdout), drain(child.stderr!, stderr)]);
-    function drain(stream: Readable, capture: OutputCapture) {
+    const closed = Promise.all([drain(child.stdout!, stdout, 'stdout'), drain(child.stderr!, stderr, 'stderr')]);
+    function drain(stream: Readable, capture: OutputCapture, name: 'stdout' | 'stderr') {
+      const lines = watch ? new LineSplitter((line) => {
+        if (killedFor) return;
+        const reason = watch(line, name, performance.now() - started);
+        if (reason !== null) {
+          stopReason ??= reason;
+          kill('stopped');
+        }
+      }) : null;
       stream.on('data', (chunk: Buffer) => {
         capture.push(chunk);
         if (capture.totalBytes > OUTPUT_FLOOD_FACTOR * limits.outputBytes) kill('output');
+        else lines?.push(chunk);
       });
       return new Promise<void>((resolve) => stream.once('close', () => resolve()));
     }
@@ -119,6 +140,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
     async function pollOnce() {
       const stats = cgroup ? await cgroup.stats() : null;
       if (stats && stats.pidsLimitHits > 0) kill('processes');
+      if (limits.cpuSeconds !== undefined && (stats?.cpuSeconds ?? 0) > limits.cpuSeconds) kill('cpu');
       if (!enforcement.cgroups?.memory) {
         const pids = cgroup ? await cgroup.pids() : treePids(rootPid, rootPid);
         const resident = residentBytes(pids);
@@ -126,8 +148,9 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
         if (resident > limits.memoryBytes) kill('memory');
       }
       if (++tick % DISK_POLL_EVERY === 0) {
-        const usage = await measureDiskUsage(request.workdir, startedAtMs);
+        const usage = await measureDiskUsage(request.workdir, startedAtMs, limits.files);
         if (usage.allocatedBytes > limits.diskBytes) kill('disk');
+        if (overFileLimit(usage)) kill('files');
       }
     }
 
@@ -144,6 +167,7 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       if (!cgroup) await waitForTreeDeath(rootPid);
     }
     const wallMs = performance.now() - started;
+    const machineAfter = readMachineCpu();
     // Writers are dead; a pipe still open after this would be a bug, not a reason to hang.
     await Promise.race([Promise.all([closed, statusClosed]), sleep(2000)]);
     child.stdout!.destroy();
@@ -157,13 +181,15 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       throw new SandboxError(`bubblewrap could not set up the sandbox: ${stderr.text().slice(0, 2000)}`);
     }
     const stats = cgroup ? await cgroup.stats() : null;
-    const usage = await measureDiskUsage(request.workdir, startedAtMs);
+    const usage = await measureDiskUsage(request.workdir, startedAtMs, limits.files);
     const { exitCode, signal } = launch.decodeExit(exit.code, exit.signal);
     const termination = decideTermination({
       killedFor, exitCode, signal,
       oomKills: stats?.oomKills ?? 0,
       pidsLimitHits: stats?.pidsLimitHits ?? 0,
       diskOverLimit: usage.allocatedBytes > limits.diskBytes,
+      filesOverLimit: overFileLimit(usage),
+      cpuOverLimit: limits.cpuSeconds !== undefined && (stats?.cpuSeconds ?? 0) > limits.cpuSeconds,
       fileSizeLimitReached: enforcement.prlimitPath !== null && usage.largestChangedFileBytes >= limits.fileSizeBytes,
     });
     return {
@@ -172,6 +198,9 @@ export async function superviseRun(launch: Launch, request: SandboxRequest, enfo
       peakMemoryBytes: enforcement.cgroups?.memory ? (stats?.peakMemoryBytes ?? null) : peakPolledBytes || null,
       stdout: stdout.text(), stderr: stderr.text(),
       outputTruncated: stdout.truncated || stderr.truncated,
+      ...(stopReason !== undefined && termination === 'stopped' ? { stopReason } : {}),
+      machineBusySeconds: machineBefore && machineAfter ? machineAfter.busySeconds - machineBefore.busySeconds : null,
+      machineStealSeconds: machineBefore && machineAfter ? machineAfter.stealSeconds - machineBefore.stealSeconds : null,
     };
   }
 }

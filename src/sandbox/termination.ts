@@ -18,6 +18,10 @@ export interface TerminationEvidence {
   pidsLimitHits: number;
   /** Workdir size at the end passed the disk limit (the command finished between two polls). */
   diskOverLimit: boolean;
+  /** Entries (or depth) in the workdir at the end passed the file limit. */
+  filesOverLimit?: boolean;
+  /** CPU time at the end passed the CPU limit. */
+  cpuOverLimit?: boolean;
   /** A file written during the run reached RLIMIT_FSIZE (the writer may have caught EFBIG and exited nonzero). */
   fileSizeLimitReached: boolean;
 }
@@ -30,6 +34,8 @@ export interface TerminationEvidence {
 export function decideTermination(evidence: TerminationEvidence): Termination {
   if (evidence.killedFor) return evidence.killedFor;
   if (evidence.signal === 'SIGXFSZ' || evidence.diskOverLimit || evidence.fileSizeLimitReached) return 'disk';
+  if (evidence.filesOverLimit) return 'files';
+  if (evidence.cpuOverLimit) return 'cpu';
   if (evidence.oomKills > 0) return 'memory';
   if (evidence.pidsLimitHits > 0) return 'processes';
   return evidence.signal ? 'signaled' : 'exited';

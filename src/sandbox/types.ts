@@ -17,8 +17,15 @@ export const SandboxLimits = z.object({
   processes: z.number().int().positive(),
   /** Largest single file the command may write (RLIMIT_FSIZE). */
   fileSizeBytes: z.number().int().positive(),
-  /** Total size of the workdir (polled), and the size of the sandbox's private /tmp. */
+  /** Total allocated size of the workdir (polled); the sandbox's private /tmp lies inside it and counts. */
   diskBytes: z.number().int().positive(),
+  /**
+   * Entries (inodes: files, folders, links) the workdir and /tmp may hold together, polled; a tree deeper than
+   * disk-usage.ts's MAX_WORKDIR_DEPTH is over it too. Absent: not limited.
+   */
+  files: z.number().int().positive().optional(),
+  /** CPU time of the whole tree (cgroup accounting, polled); absent: not limited. */
+  cpuSeconds: z.number().positive().optional(),
   /** Captured bytes per stream (head and tail are kept); a stream past 64x this is a flood and is killed. */
   outputBytes: z.number().int().positive(),
 });
@@ -41,7 +48,14 @@ export type SandboxRequest = z.infer<typeof SandboxRequest>;
  * How the run ended. `exited`/`signaled`: the command ended on its own. The others name the limit that ended it
  * (the parent killed the tree, or the kernel's OOM killer did for `memory`), or the caller's abort.
  */
-export type Termination = 'exited' | 'signaled' | 'timeout' | 'memory' | 'processes' | 'disk' | 'output' | 'aborted';
+export type Termination = 'exited' | 'signaled' | 'timeout' | 'memory' | 'processes' | 'disk' | 'files' | 'cpu' | 'output' | 'aborted' | 'stopped';
+
+/**
+ * Watches a run's output as it comes, line by line (stdout and stderr), stamped by the parent's clock, and may stop
+ * it: a reason string kills the tree (termination `stopped`, `stopReason` in the result), null lets it go on. The
+ * lines are the command's (untrusted): a watcher may only ever stop a run on them, never vouch for one.
+ */
+export type LineWatcher = (line: string, stream: 'stdout' | 'stderr', elapsedMs: number) => string | null;
 
 export interface SandboxResult {
   exitCode: number | null;
@@ -56,6 +70,11 @@ export interface SandboxResult {
   stdout: string;
   stderr: string;
   outputTruncated: boolean;
+  /** Why the line watcher stopped the run (termination `stopped`). */
+  stopReason?: string;
+  /** CPU-seconds the whole machine spent while the run ran (its own included), and what the hypervisor stole; null where unknown. */
+  machineBusySeconds: number | null;
+  machineStealSeconds: number | null;
 }
 
 /** What a sandbox can enforce. The lab prints `PROTECTION_DESCRIPTIONS[p]` for each missing one, loudly. */
@@ -68,12 +87,15 @@ export const PROTECTION_DESCRIPTIONS = {
   'process-limit': 'process and thread count limited (pids cgroup): fork bombs are stopped',
   'file-size-limit': 'single-file size limited by RLIMIT_FSIZE',
   'disk-polling': 'workdir size polled and the run killed when it passes the disk limit (can overshoot briefly)',
+  'file-count-limit': 'entries (inodes) in the workdir and /tmp polled against a limit; a tree too deep to walk is over it',
+  'cpu-limit': 'CPU time of the whole tree limited (cgroup accounting, polled)',
   'output-cap': 'stdout and stderr captured up to a cap; floods are killed',
   'network-isolation': 'no network: a private network namespace with only its own loopback',
   'filesystem-isolation': 'read-only system, only the workdir writable, the rest of the host (/root, lab state) hidden',
   'no-capabilities': 'all capabilities dropped, in a user namespace; /proc/sys read-only',
   'pid-isolation': 'own pid namespace: host processes (and their /proc/*/environ) are invisible',
-  'private-tmp': 'private, size-limited /tmp',
+  'private-tmp': 'private /tmp, a folder inside the workdir: its bytes and entries count against the disk and file limits',
+  'unprivileged-user': 'runs as an unprivileged host uid (never root): root-only host files stay unreadable, and nothing it writes is root\'s',
   'syscall-filter': 'seccomp denies io_uring, userfaultfd, perf_event_open, bpf, keyctl, ptrace, mount and namespace calls',
 } as const;
 export type Protection = keyof typeof PROTECTION_DESCRIPTIONS;
@@ -87,7 +109,7 @@ export interface Sandbox {
   readonly missing: readonly Protection[];
   /** Why a stronger sandbox was not used ('auto' fell back, cgroups unavailable, ...); empty when nothing is amiss. */
   readonly notes: readonly string[];
-  run(request: SandboxRequest, signal?: AbortSignal): Promise<SandboxResult>;
+  run(request: SandboxRequest, signal?: AbortSignal, watch?: LineWatcher): Promise<SandboxResult>;
 }
 
 export type SandboxMode = 'auto' | 'required' | 'off';

@@ -39,18 +39,23 @@ export function loadTask(nameOrDir: string): Task {
   return loadTaskDir(dir, false);
 }
 
-/** Whether .ts/.js files in `dir` load as ES modules: the nearest package.json says "type": "module". */
-function isEsmScope(dir: string): boolean {
+/** The package.json nearest above `dir` (the one that says how its scripts load), or null. */
+export function nearestManifest(dir: string): string | null {
   for (let current = resolve(dir); ; current = dirname(current)) {
     const manifest = join(current, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
-      } catch {
-        return false;
-      }
-    }
-    if (dirname(current) === current) return false;
+    if (existsSync(manifest)) return manifest;
+    if (dirname(current) === current) return null;
+  }
+}
+
+/** Whether .ts/.js files in `dir` load as ES modules: the nearest package.json says "type": "module". */
+function isEsmScope(dir: string): boolean {
+  const manifest = nearestManifest(dir);
+  if (!manifest) return false;
+  try {
+    return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type === 'module';
+  } catch {
+    return false;
   }
 }
 

@@ -2,14 +2,28 @@
  * Prepares a task's trusted data once per task version: runs the harness's `prepare` script, which writes
  * `inputs/` (mounted read-only into every sandbox) and `hidden/` (never mounted: held-out splits, true answers).
  * A task with a `stage` script also gets a per-run copy of both (stageRunData), and its runs see only that.
+ * Both scripts run in the lab's sandbox (trusted-script.ts) with the task's harness limits; what they write is
+ * admitted like any tree that leaves a sandbox (admit-tree.ts) before a run or the scorer reads it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { admitTree } from '../sandbox/admit-tree.js';
+import { removeTree } from '../sandbox/remove-tree.js';
+import type { Sandbox } from '../sandbox/types.js';
 import { TaskError } from './errors.js';
-import type { Task } from './loader.js';
-import { runTrustedScript } from './trusted-script.js';
+import { nearestManifest, type Task } from './loader.js';
+import { runTrustedScript, type TrustedScriptResult } from './trusted-script.js';
 import { listFiles } from './workspace.js';
+
+/** What the trusted scripts read besides the project root: the harness folder and the manifest that makes it ESM. */
+export function harnessMounts(task: Task): string[] {
+  const manifest = nearestManifest(task.harnessDir);
+  return [task.harnessDir, ...(manifest ? [manifest] : [])];
+}
+
+/** Data the harness's own scripts write: generous caps, only against a script gone wrong. */
+const DATA_CAPS = { maxDepth: 32, maxEntries: 1_000_000, maxBytes: 2 ** 40 };
 
 export interface PreparedTask {
   dir: string;
@@ -27,7 +41,8 @@ export function hashFolder(dir: string, ignore: string[] = []): string {
   return hash.digest('hex');
 }
 
-export async function prepareTask(task: Task, stateDir: string): Promise<PreparedTask> {
+/** `sandbox` runs the prepare script; absent, it runs unsandboxed with its limits (tests, tools). */
+export async function prepareTask(task: Task, stateDir: string, sandbox?: Sandbox): Promise<PreparedTask> {
   const harnessHash = hashFolder(task.harnessDir);
   const dir = join(stateDir, 'tasks', `${task.file.name}-${task.file.version}-${harnessHash.slice(0, 12)}`);
   const prepared = { dir, inputsDir: join(dir, 'inputs'), hiddenDir: join(dir, 'hidden'), harnessHash };
@@ -37,14 +52,17 @@ export async function prepareTask(task: Task, stateDir: string): Promise<Prepare
   mkdirSync(join(staging, 'inputs'), { recursive: true });
   mkdirSync(join(staging, 'hidden'), { recursive: true });
   if (task.file.harness.prepare) {
+    const limits = task.file.harness.limits;
     const result = await runTrustedScript(join(task.harnessDir, task.file.harness.prepare), {
       SUCCESSOR_INPUTS: join(staging, 'inputs'),
       SUCCESSOR_HIDDEN: join(staging, 'hidden'),
       SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
-    }, 600);
-    if (result.exitCode !== 0) {
-      rmSync(staging, { recursive: true, force: true });
-      throw new TaskError(`${task.file.name}: the harness's prepare script failed: ${firstError(result.stderr, result.exitCode)}`);
+    }, 2 * limits.wallSeconds, { sandbox, workdir: staging, readOnlyPaths: harnessMounts(task), limits: { ...limits, cpuSeconds: 2 * limits.cpuSeconds } });
+    const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(staging, DATA_CAPS) : null;
+    if (!admitted?.admitted) {
+      await removeTree(staging);
+      const why = admitted && !admitted.admitted ? `it left ${admitted.reason}` : scriptFailure(result);
+      throw new TaskError(`${task.file.name}: the harness's prepare script failed: ${why}`);
     }
   }
   writeFileSync(join(staging, 'ready'), `${new Date().toISOString()}\n`);
@@ -61,6 +79,8 @@ export interface RunData {
   key?: string;
   /** The staged folder to remove once the run is scored, or absent without a stage. */
   stagedDir?: string;
+  /** CPU time the stage script spent for this run (counted into the experiment's), when measured. */
+  cpuSeconds?: number | null;
 }
 
 /**
@@ -68,10 +88,10 @@ export interface RunData {
  * run's own copies, given a fresh random key that only trusted scripts see. A stage failure is the harness's fault,
  * not the candidate's, so it throws.
  */
-export async function stageRunData(task: Task, prepared: PreparedTask, dir: string): Promise<RunData> {
+export async function stageRunData(task: Task, prepared: PreparedTask, dir: string, sandbox?: Sandbox): Promise<RunData> {
   if (!task.file.harness.stage) return { inputsDir: prepared.inputsDir, hiddenDir: prepared.hiddenDir };
-  const staged: Required<RunData> = { inputsDir: join(dir, 'inputs'), hiddenDir: join(dir, 'hidden'), key: randomBytes(32).toString('hex'), stagedDir: dir };
-  rmSync(dir, { recursive: true, force: true });
+  const staged: Required<Omit<RunData, 'cpuSeconds'>> = { inputsDir: join(dir, 'inputs'), hiddenDir: join(dir, 'hidden'), key: randomBytes(32).toString('hex'), stagedDir: dir };
+  await removeTree(dir);
   mkdirSync(staged.inputsDir, { recursive: true });
   mkdirSync(staged.hiddenDir, { recursive: true });
   const result = await runTrustedScript(join(task.harnessDir, task.file.harness.stage), {
@@ -81,15 +101,21 @@ export async function stageRunData(task: Task, prepared: PreparedTask, dir: stri
     SUCCESSOR_RUN_HIDDEN: staged.hiddenDir,
     SUCCESSOR_RUN_KEY: staged.key,
     SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
-  }, 300);
-  if (result.exitCode !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new TaskError(`${task.file.name}: the harness's stage script failed: ${firstError(result.stderr, result.exitCode)}`);
+  }, task.file.harness.limits.wallSeconds, {
+    sandbox, workdir: dir, readOnlyPaths: [...harnessMounts(task), prepared.inputsDir, prepared.hiddenDir], limits: task.file.harness.limits,
+  });
+  const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(dir, DATA_CAPS) : null;
+  if (!admitted?.admitted) {
+    await removeTree(dir);
+    const why = admitted && !admitted.admitted ? `it left ${admitted.reason}` : scriptFailure(result);
+    throw new TaskError(`${task.file.name}: the harness's stage script failed: ${why}`);
   }
-  return staged;
+  return { ...staged, cpuSeconds: result.cpuSeconds };
 }
 
-function firstError(stderr: string, exitCode: number | null): string {
-  const lines = stderr.trim().split('\n');
-  return (lines.find((line) => /Error|error:/.test(line)) ?? lines.at(-1) ?? `exit code ${exitCode}`).trim();
+/** Why a trusted script failed: the limit that stopped it, else its first error line. */
+export function scriptFailure(result: TrustedScriptResult): string {
+  if (result.termination !== 'exited' && result.termination !== 'signaled') return `stopped at its ${result.termination} limit`;
+  const lines = result.stderr.trim().split('\n');
+  return (lines.find((line) => /Error|error:/.test(line)) ?? lines.at(-1) ?? `exit code ${result.exitCode}`).trim();
 }

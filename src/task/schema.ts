@@ -3,6 +3,7 @@
  * workspace, and a trusted harness (prepare + score scripts and the data they own). See docs/tasks.md.
  */
 import { z } from 'zod';
+import { ProgressSpec } from './progress.js';
 import { Space } from './space.js';
 
 const RelativePath = z
@@ -24,11 +25,30 @@ export const Limits = z
     processes: z.number().int().positive().default(256),
     fileSizeMb: z.number().int().positive().default(512),
     diskMb: z.number().int().positive().default(1024),
+    /** Entries (files, folders, links) the run's workdir and /tmp may hold together; also caps its artifacts. */
+    files: z.number().int().positive().default(10_000),
     outputKb: z.number().int().positive().default(1024),
     threads: z.number().int().positive().default(2),
   })
   .strict();
 export type Limits = z.infer<typeof Limits>;
+
+/**
+ * Limits of the harness's own scripts (prepare, stage, score), each run in the lab's sandbox too: they read what
+ * untrusted code left (a checkpoint built to be costly, a FIFO), so they get a clock, memory and CPU time of their
+ * own, and their CPU time is counted into the experiment's. `prepare` runs once per task version and gets twice
+ * the wall and CPU time.
+ */
+export const HarnessLimits = z
+  .object({
+    wallSeconds: z.number().positive().max(24 * 3600).default(300),
+    cpuSeconds: z.number().positive().default(600),
+    memoryMb: z.number().int().positive().default(4096),
+    diskMb: z.number().int().positive().default(4096),
+    files: z.number().int().positive().default(100_000),
+  })
+  .strict();
+export type HarnessLimits = z.infer<typeof HarnessLimits>;
 
 export const Metric = z
   .object({
@@ -69,6 +89,7 @@ export const TaskFile = z
         /** Trusted script run after each experiment, outside the sandbox: prints one JSON object (see docs/tasks.md). */
         score: RelativePath,
         params: z.record(z.string(), z.unknown()).default({}),
+        limits: HarnessLimits.prefault({}),
       })
       .strict(),
     run: z
@@ -80,6 +101,11 @@ export const TaskFile = z
         configFile: RelativePath.optional(),
         /** Dotted key in configFile that the harness sets to its own seed for every run, so a seed is never a researcher's lever. */
         seedKey: z.string().min(1).optional(),
+        /**
+         * The run's own progress lines (untrusted): a pattern with a `value` group the run prints as it goes (a
+         * validation loss). The lab shows them as the run's claim and may stop a candidate early on them, never accept one.
+         */
+        progress: ProgressSpec.optional(),
         limits: Limits,
       })
       .strict(),

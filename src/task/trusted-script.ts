@@ -1,45 +1,92 @@
 /**
- * Runs a trusted harness script (prepare, score) in its own process with the lab's TypeScript loader.
- * Trusted means written by the task author, not the researcher; it still gets a time limit and a clean
- * environment (no API keys), since it reads artifacts that untrusted code produced.
+ * Runs a trusted harness script (prepare, stage, score) with the lab's TypeScript loader, through a Sandbox like
+ * any run. Trusted means written by the task author, not the researcher; it still reads what untrusted code left
+ * (a checkpoint built to be costly, a FIFO, a crafted file), so it gets limits of its own (clock, memory, CPU time,
+ * disk, entries), a clean environment (no API keys), no network, and read-only mounts of what it needs: the lab's
+ * project root (its modules and dependencies), the harness folder and the data it names. Its workdir (its cwd) is
+ * the only folder it may write. Its CPU time comes back measured, for the experiment's account.
+ *
+ * Without a sandbox given, the script runs unsandboxed (limits only) in a fresh temporary workdir: for tests and
+ * tools outside the lab. Not here: what the script's output means (the harness, prepare.ts).
  */
-import { spawn } from 'node:child_process';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { detectEnforcement } from '../sandbox/enforcement.js';
+import { removeTree } from '../sandbox/remove-tree.js';
+import type { Sandbox, Termination } from '../sandbox/types.js';
+import { createUnsandboxedSandbox } from '../sandbox/unsandboxed.js';
+import type { HarnessLimits } from './schema.js';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const RUN_TS = resolve(PROJECT_ROOT, 'bin/run-ts.js');
+const NODE_BIN_DIR = dirname(process.execPath);
 const OUTPUT_LIMIT_BYTES = 1 << 20;
+const PROCESS_LIMIT = 128;
 
 export interface TrustedScriptResult {
   exitCode: number | null;
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** How it ended (a limit that stopped it, or 'exited'/'signaled'). */
+  termination: Termination;
+  /** CPU time of the script's whole tree, when the machine can measure it. */
+  cpuSeconds: number | null;
 }
 
-export function runTrustedScript(script: string, env: Record<string, string>, timeoutSeconds: number, args: string[] = []): Promise<TrustedScriptResult> {
-  return new Promise((resolvePromise) => {
-    const child = spawn(process.execPath, [RUN_TS, script, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', SUCCESSOR_LAB_ROOT: PROJECT_ROOT, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+export interface TrustedScriptOptions {
+  /** Runs it isolated; absent: unsandboxed, limits only. */
+  sandbox?: Sandbox;
+  /** Its cwd and the only folder it may write; absent: a fresh temporary folder, removed afterwards. */
+  workdir?: string;
+  /** Host paths it reads besides the project root and node (the harness folder, data folders, a log file). */
+  readOnlyPaths?: string[];
+  /** Its limits (the task's harness.limits); `timeoutSeconds` always sets the clock. */
+  limits?: Partial<HarnessLimits>;
+  args?: string[];
+}
+
+let unsandboxed: Promise<Sandbox> | null = null;
+const defaultSandbox = (): Promise<Sandbox> => (unsandboxed ??= detectEnforcement().then((enforcement) => createUnsandboxedSandbox(enforcement)));
+
+/** Paths that exist, once each, never the workdir (a nested read-only mount is harmless: bwrap binds shallow first). */
+function mountList(paths: string[], workdir: string): string[] {
+  return [...new Set(paths.map((path) => resolve(path)))].filter((path) => path !== resolve(workdir) && existsSync(path));
+}
+
+export async function runTrustedScript(script: string, env: Record<string, string>, timeoutSeconds: number, options: TrustedScriptOptions = {}): Promise<TrustedScriptResult> {
+  const sandbox = options.sandbox ?? (await defaultSandbox());
+  const workdir = options.workdir ?? mkdtempSync(join(tmpdir(), 'successor-trusted-'));
+  const limits = options.limits ?? {};
+  const diskBytes = (limits.diskMb ?? 4096) * 2 ** 20;
+  try {
+    const result = await sandbox.run({
+      command: [process.execPath, RUN_TS, script, ...(options.args ?? [])],
+      workdir,
+      readOnlyPaths: mountList([NODE_BIN_DIR, PROJECT_ROOT, dirname(script), ...(options.readOnlyPaths ?? [])], workdir),
+      env: { PATH: `${NODE_BIN_DIR}:/usr/bin:/bin`, HOME: workdir, LANG: 'C.UTF-8', SUCCESSOR_LAB_ROOT: PROJECT_ROOT, ...env },
+      limits: {
+        wallSeconds: timeoutSeconds,
+        memoryBytes: (limits.memoryMb ?? 4096) * 2 ** 20,
+        processes: PROCESS_LIMIT,
+        fileSizeBytes: diskBytes,
+        diskBytes,
+        ...(limits.files !== undefined ? { files: limits.files } : {}),
+        ...(limits.cpuSeconds !== undefined ? { cpuSeconds: limits.cpuSeconds } : {}),
+        outputBytes: OUTPUT_LIMIT_BYTES,
+      },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (stdout.length < OUTPUT_LIMIT_BYTES) stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (stderr.length < OUTPUT_LIMIT_BYTES) stderr += chunk.toString('utf8');
-    });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutSeconds * 1000);
-    child.on('close', (exitCode) => {
-      clearTimeout(timer);
-      resolvePromise({ exitCode, stdout, stderr, timedOut });
-    });
-  });
+    return {
+      exitCode: result.exitCode,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      timedOut: result.termination === 'timeout',
+      termination: result.termination,
+      cpuSeconds: result.cpuSeconds,
+    };
+  } finally {
+    if (!options.workdir) await removeTree(workdir);
+  }
 }

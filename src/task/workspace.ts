@@ -1,9 +1,12 @@
 /**
  * Workspaces: materialise an experiment's files (the task's workspace + its lineage of changes), apply a change
- * under the task's rules (editable globs, exact search/replace), and diff two workspaces.
+ * under the task's rules (editable globs, exact search/replace, bounded paths), bound what a change and a whole
+ * lineage may carry, and diff two workspaces. Everything a change can make go wrong here (a path under a file, a
+ * config that is not a JSON object, a lineage grown past its cap) is a ChangeError, never another exception.
  * Nothing here runs workspace code; that is the sandbox's job.
  */
 import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { removeTreeSync } from '../sandbox/remove-tree.js';
 import { dirname, join, normalize, relative, sep } from 'node:path';
 import picomatch from 'picomatch';
 import { createTwoFilesPatch } from 'diff';
@@ -49,20 +52,44 @@ export function copyWorkspace(source: string, destination: string, ignore: strin
   });
 }
 
-/** Resolves a researcher-given path inside the workspace, refusing absolute paths and escapes. */
+/** The longest path, and the most folders deep, a change may name: no workspace needs more, and each costs every walker. */
+export const MAX_EDIT_PATH_LENGTH = 512;
+export const MAX_EDIT_PATH_DEPTH = 16;
+
+/** Resolves a researcher-given path inside the workspace, refusing absolute paths, escapes and outsized paths. */
 function safeRelativePath(path: string): string {
   const normalized = normalize(path).split(sep).join('/');
   if (normalized.startsWith('/') || normalized === '..' || normalized.startsWith('../')) {
-    throw new ChangeError(`'${path}' is outside the workspace`);
+    throw new ChangeError(`'${path.slice(0, 200)}' is outside the workspace`);
   }
+  if (normalized === '.' || normalized.endsWith('/..')) throw new ChangeError(`'${path.slice(0, 200)}' names no file`);
+  if (Buffer.byteLength(normalized) > MAX_EDIT_PATH_LENGTH) throw new ChangeError(`a path of ${Buffer.byteLength(normalized)} bytes; at most ${MAX_EDIT_PATH_LENGTH} are allowed`);
+  if (normalized.split('/').length > MAX_EDIT_PATH_DEPTH) throw new ChangeError(`'${normalized.slice(0, 200)}' is nested more than ${MAX_EDIT_PATH_DEPTH} folders deep`);
   return normalized;
+}
+
+/** Words for the file-system errors an edit can run into. */
+const FILE_ERRORS: Record<string, string> = {
+  EEXIST: 'a folder on its path is a file', ENOTDIR: 'a folder on its path is a file', EISDIR: 'it is a folder',
+  ERR_FS_EISDIR: 'it is a folder', ENAMETOOLONG: 'the path is too long', ENOENT: 'it does not exist', ELOOP: 'a link is in the way',
+};
+
+/**
+ * An error a file operation raised on behalf of a change, as the change's own error; anything else (a bug) as it
+ * was. A Node system error has a string `code` (EEXIST, ENOTDIR, ERR_FS_EISDIR, ...).
+ */
+function asChangeError(error: unknown, what: string): unknown {
+  if (error instanceof ChangeError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return error;
+  return new ChangeError(`${what} failed: ${FILE_ERRORS[code] ?? code}`);
 }
 
 function applyEdit(workdir: string, edit: FileEdit, editable: (path: string) => boolean): void {
   const path = safeRelativePath(edit.path);
   if (!editable(path)) throw new ChangeError(`'${path}' is not editable in this task (see the task's workspace.editable globs)`);
   const absolute = join(workdir, path);
-  if (existsSync(absolute) && lstatSync(absolute).isSymbolicLink()) throw new ChangeError(`'${path}' is a symbolic link; links cannot be edited`);
+  if (lstatSync(absolute, { throwIfNoEntry: false })?.isSymbolicLink()) throw new ChangeError(`'${path}' is a symbolic link; links cannot be edited`);
   if (edit.kind === 'write') {
     mkdirSync(dirname(absolute), { recursive: true });
     writeFileSync(absolute, edit.content);
@@ -107,14 +134,28 @@ export function writeAssignment(workdir: string, configFile: string, space: Spac
 
 function updateConfig(workdir: string, configFile: string, update: (config: Record<string, unknown>) => void): void {
   const path = join(workdir, configFile);
-  let config: Record<string, unknown>;
+  let text: string;
   try {
-    config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw asChangeError(error, `reading the config file '${configFile}'`);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
   } catch (error) {
     throw new ChangeError(`the config file '${configFile}' is not valid JSON: ${(error as Error).message}`);
   }
-  update(config);
-  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  // null, an array, a string: the knobs and the seed have nowhere to go (and `null.seed = 1` would throw a TypeError).
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new ChangeError(`the config file '${configFile}' must hold a JSON object, not ${config === null ? 'null' : Array.isArray(config) ? 'an array' : typeof config}`);
+  }
+  update(config as Record<string, unknown>);
+  try {
+    writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
+  } catch (error) {
+    throw asChangeError(error, `writing the config file '${configFile}'`);
+  }
 }
 
 function setDotted(config: Record<string, unknown>, dottedKey: string, value: unknown): void {
@@ -138,12 +179,22 @@ export interface Lineage {
   assignment: Assignment;
 }
 
-/** Builds an experiment's workspace in `destination`: the task's files, the lineage's edits, then the knob values. */
+/**
+ * Builds an experiment's workspace in `destination`: the task's files, the lineage's edits, then the knob values.
+ * Throws ChangeError for anything the lineage makes go wrong, the lineage's size included.
+ */
 export function materialiseWorkspace(task: Task, lineage: Lineage, destination: string): void {
-  rmSync(destination, { recursive: true, force: true });
+  checkLineageSize(lineage);
+  removeTreeSync(destination); // a scratch folder a run shaped may be any depth
   copyWorkspace(task.workspaceDir, destination, task.file.workspace.ignore);
   const editable = workspaceMatcher(task.file.workspace.editable);
-  for (const edit of lineage.edits) applyEdit(destination, edit, editable);
+  for (const edit of lineage.edits) {
+    try {
+      applyEdit(destination, edit, editable);
+    } catch (error) {
+      throw asChangeError(error, `${edit.kind === 'replace' ? 'editing' : edit.kind === 'write' ? 'writing' : 'deleting'} '${edit.path.slice(0, 200)}'`);
+    }
+  }
   if (task.file.run.configFile && Object.keys(lineage.assignment).length > 0) {
     writeAssignment(destination, task.file.run.configFile, task.file.space, lineage.assignment);
   }
@@ -155,10 +206,78 @@ export function materialiseWorkspace(task: Task, lineage: Lineage, destination: 
  */
 export const MAX_CHANGE_BYTES = 256 * 1024;
 
+/**
+ * What a whole lineage may carry. Each change is capped on its own, but a lineage concatenates every ancestor's
+ * edits, so N proposals would carry N x MAX_CHANGE_BYTES: the edit list as a whole is capped (the text it holds),
+ * and so is what its workspace adds to the task's own (new files, and the changed middle of changed files), so the
+ * data a chain of changes smuggles in stays within twice what one change may write.
+ */
+export const MAX_LINEAGE_EDIT_BYTES = 4 * 2 ** 20;
+export const MAX_WORKSPACE_GROWTH_BYTES = 2 * MAX_CHANGE_BYTES;
+
+const writtenBytes = (edits: readonly FileEdit[]): number =>
+  edits.reduce((sum, edit) => sum + (edit.kind === 'write' ? Buffer.byteLength(edit.content) : edit.kind === 'replace' ? Buffer.byteLength(edit.replace) : 0), 0);
+
+/** All the text an edit list holds: paths, searches, replacements, contents. */
+export function editListBytes(edits: readonly FileEdit[]): number {
+  return edits.reduce((sum, edit) => sum + Buffer.byteLength(edit.path) + (edit.kind === 'write' ? Buffer.byteLength(edit.content) : edit.kind === 'replace' ? Buffer.byteLength(edit.search) + Buffer.byteLength(edit.replace) : 0), 0);
+}
+
+export function checkLineageSize(lineage: Lineage): void {
+  const bytes = editListBytes(lineage.edits);
+  if (bytes > MAX_LINEAGE_EDIT_BYTES) {
+    throw new ChangeError(`the lineage's edits hold ${bytes} bytes with this change; at most ${MAX_LINEAGE_EDIT_BYTES} are allowed across a lineage (code, not data)`);
+  }
+}
+
+/** Bytes a changed file brings in: the new middle left once the longest common prefix and suffix are taken off. */
+function addedBytes(before: Buffer, after: Buffer): number {
+  const limit = Math.min(before.length, after.length);
+  let prefix = 0;
+  while (prefix < limit && before[prefix] === after[prefix]) prefix += 1;
+  let suffix = 0;
+  while (suffix < limit - prefix && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) suffix += 1;
+  return after.length - prefix - suffix;
+}
+
+/** Regular files below `dir`, nothing ignored (what a change writes under an ignored name counts too); iterative. */
+function allFiles(dir: string): string[] {
+  const files: string[] = [];
+  const pending = [''];
+  while (pending.length > 0) {
+    const relativeDir = pending.pop()!;
+    for (const entry of readdirSync(join(dir, relativeDir), { withFileTypes: true })) {
+      const path = relativeDir ? `${relativeDir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) pending.push(path);
+      else if (entry.isFile()) files.push(path);
+    }
+  }
+  return files;
+}
+
+/** What a materialised workspace adds to the task's own: new files whole, changed files by their changed middle. */
+export function workspaceGrowthBytes(task: Task, workdir: string): number {
+  const original = new Set(listFiles(task.workspaceDir, task.file.workspace.ignore));
+  let growth = 0;
+  for (const path of allFiles(workdir)) {
+    const after = readFileSync(join(workdir, path));
+    growth += original.has(path) ? Math.max(0, addedBytes(readFileSync(join(task.workspaceDir, path)), after)) : after.length;
+  }
+  return growth;
+}
+
+/** Throws ChangeError when the workspace in `workdir` carries more than a lineage may. */
+export function checkWorkspaceGrowth(task: Task, workdir: string): void {
+  const growth = workspaceGrowthBytes(task, workdir);
+  if (growth > MAX_WORKSPACE_GROWTH_BYTES) {
+    throw new ChangeError(`the lineage adds ${growth} bytes to the task's workspace; at most ${MAX_WORKSPACE_GROWTH_BYTES} are allowed across a lineage (code, not data)`);
+  }
+}
+
 /** Validates a change on its own (paths, knobs, size) before anything is run, so the researcher hears about it at once. */
 export function checkChange(task: Task, base: Assignment, change: Change): Assignment {
   const editable = workspaceMatcher(task.file.workspace.editable);
-  const bytes = change.edits.reduce((sum, edit) => sum + (edit.kind === 'write' ? Buffer.byteLength(edit.content) : edit.kind === 'replace' ? Buffer.byteLength(edit.replace) : 0), 0);
+  const bytes = writtenBytes(change.edits);
   if (bytes > MAX_CHANGE_BYTES) throw new ChangeError(`the change writes ${bytes} bytes; at most ${MAX_CHANGE_BYTES} are allowed (code, not data)`);
   for (const edit of change.edits) {
     const path = safeRelativePath(edit.path);

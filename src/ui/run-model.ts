@@ -6,6 +6,8 @@
  */
 import type { RunRow } from '../journal/journal.js';
 import { latestIncumbent, mean, subjectOf } from '../lab/lineage.js';
+import { RunOptions } from '../lab/options.js';
+import { storedSummaryOf } from '../lab/summary.js';
 import { isScoredStatus } from '../task/outcome.js';
 import { loadTask } from '../task/loader.js';
 import type { ExperimentLine } from '../journal/views.js';
@@ -40,12 +42,15 @@ export function incumbentLine(lines: readonly ExperimentLine[]): ExperimentLine 
   return latestIncumbent(lines, (line) => line.decidedAt);
 }
 
+/** The budget fields of a run's options (older or hand-made rows may lack the rest). */
+const BudgetOptions = RunOptions.pick({ budgetSeconds: true, maxExperiments: true }).partial();
+
 const taskInfo = new Map<string, { metric: string; direction: Direction; wallSeconds: boolean }>();
 
 /** The task's metric, read once per folder; a task that no longer loads falls back to what the summary recorded. */
 function metricOf(run: RunRow): { metric: string; direction: Direction; wallSeconds: boolean } {
-  const summary = (run.summary ?? {}) as { metric?: string; direction?: Direction; speedup?: unknown };
-  if (summary.metric && summary.direction) return { metric: summary.metric, direction: summary.direction, wallSeconds: 'speedup' in summary };
+  const summary = storedSummaryOf(run);
+  if (summary.metric && summary.direction) return { metric: summary.metric, direction: summary.direction, wallSeconds: summary.speedup !== undefined };
   let info = taskInfo.get(run.taskDir);
   if (!info) {
     try {
@@ -60,8 +65,9 @@ function metricOf(run: RunRow): { metric: string; direction: Direction; wallSeco
 }
 
 function budgetOf(run: RunRow, candidates: number, nowMs: number): RunView['budget'] {
-  const options = run.options as { budgetSeconds?: number | null; maxExperiments?: number | null };
-  const summary = (run.summary ?? {}) as { elapsedSeconds?: number };
+  const parsed = BudgetOptions.safeParse(run.options);
+  const options = parsed.success ? parsed.data : {};
+  const summary = storedSummaryOf(run);
   const elapsed = run.status === 'running'
     ? (summary.elapsedSeconds ?? 0) + Math.max(0, (nowMs - Date.parse(run.updatedAt)) / 1000)
     : (summary.elapsedSeconds ?? 0);
@@ -88,7 +94,7 @@ export function runView(run: RunRow, lines: readonly ExperimentLine[], nowMs = D
   const meanOf = (id: string): number | null => (samples.get(id)?.length ? mean(samples.get(id)!) : null);
   const baselineScore = baseline ? meanOf(baseline.id) : null;
   const bestScore = best ? meanOf(best.id) : null;
-  const summary = (run.summary ?? {}) as { gain?: number | null; gainCi95?: [number, number] | null };
+  const summary = storedSummaryOf(run);
   let gain: number | null = summary.gain ?? null;
   if (gain === null && baselineScore !== null && bestScore !== null && baselineScore > 0 && bestScore > 0) {
     gain = direction === 'minimize' ? baselineScore / bestScore : bestScore / baselineScore;

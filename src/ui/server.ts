@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
+import { BadInputError } from '../task/errors.js';
 import { EventHub } from './event-hub.js';
 import { LabAccess } from './lab-access.js';
 import { assetRoutes } from './routes/assets.js';
@@ -48,7 +49,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
 export interface RunningDashboard { url: string; port: number; close(): Promise<void> }
 
-export class DashboardConfigError extends Error {
+export class DashboardConfigError extends BadInputError {
   override name = 'DashboardConfigError';
 }
 

@@ -6,14 +6,16 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/cli/common.js';
 import { buildTrainConfig, parseSetValue } from '../../src/cli/train.js';
+import { loadNativeLibrary } from '../../src/gpt/native/library.js';
 
 const bin = resolve('bin/successor.js');
 const run = promisify(execFile);
 
 /** Runs the real CLI; never throws, returns the exit code and both streams. */
-async function successor(args: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
+async function successor(args: string[], home: string, environment: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env: { ...process.env, SUCCESSOR_HOME: home, NO_COLOR: '1' }, cwd: home });
+    const env = { ...process.env, SUCCESSOR_HOME: home, NO_COLOR: '1', ...environment };
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { env, cwd: home });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -64,13 +66,29 @@ describe('successor train / eval / sample', () => {
   }, 60_000);
 
   it('train --json trains on Moby Dick and writes a checkpoint under $SUCCESSOR_HOME/checkpoints', () => {
-    expect(summary).toMatchObject({ steps: 20, tokens: 20 * 4 * 16, reachedTarget: false, stopReason: 'max-steps', backend: 'ts' });
+    // the fastest kernels that work here, said on stderr: native where a compiler is (under CI=true it must be)
+    const fastest = loadNativeLibrary().ok ? 'native' : 'wasm';
+    expect(summary).toMatchObject({ steps: 20, tokens: 20 * 4 * 16, reachedTarget: false, stopReason: 'max-steps', backend: fastest });
     for (const key of ['seconds', 'tokensPerSecond', 'trainLoss', 'valLoss']) expect(typeof summary[key]).toBe('number');
     expect(summary.valLoss as number).toBeLessThan(Math.log(256)); // better than uniform over bytes
     expect(checkpoint.startsWith(join(home, 'checkpoints'))).toBe(true);
     expect(readdirSync(checkpoint).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'train-state.json']);
     // not a TTY: one plain progress line per evaluation
-    expect(progress.trim().split('\n')).toEqual([expect.stringMatching(/^step 10\/20 \| loss \d\.\d{4} \| val \d\.\d{4} \| \d+ tok\/s \| ETA /), expect.stringMatching(/^step 20\/20 /)]);
+    expect(progress.trim().split('\n')).toEqual([
+      expect.stringMatching(fastest === 'native' ? /^kernels: native C kernels \(\d+-bit vectors, \d+ threads?; / : /^kernels: WebAssembly SIMD kernels/),
+      expect.stringMatching(/^step 10\/20 \| loss \d\.\d{4} \| val \d\.\d{4} \| \d+ tok\/s \| ETA /), expect.stringMatching(/^step 20\/20 /),
+    ]);
+  });
+
+  it('train without a C compiler uses wasm and says why in one line; --set kernels=ts forces the reference', async () => {
+    const hidden = await successor(['train', ...TINY, '--set', 'maxSteps=2', '--out', join(home, 'no-compiler'), '--json'], home, {
+      SUCCESSOR_CC: '', SUCCESSOR_NATIVE_CACHE: mkdtempSync(join(tmpdir(), 'successor-native-cache-')),
+    });
+    expect(hidden.code, hidden.stderr).toBe(0);
+    expect(JSON.parse(hidden.stdout)).toMatchObject({ steps: 2, backend: 'wasm' });
+    expect(hidden.stderr.split('\n')[0]).toMatch(/^kernels: WebAssembly SIMD kernels \(\d+ threads?\), because native kernels are unavailable: no C compiler/);
+    const reference = await successor(['train', ...TINY, '--set', 'maxSteps=2', '--set', 'kernels=ts', '--out', join(home, 'reference'), '--json'], home);
+    expect(JSON.parse(reference.stdout)).toMatchObject({ steps: 2, backend: 'ts', kernels: 'TypeScript reference kernels (1 thread)' });
   });
 
   it('eval prints lossNats and bitsPerByte, as key: value lines or JSON', async () => {
@@ -83,6 +101,7 @@ describe('successor train / eval / sample', () => {
     const text = await successor(['eval', '--checkpoint', checkpoint, '--max-tokens', '64'], home);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^checkpoint: .*\nsplit: test\nlossNats: \d\.\d+\nbitsPerByte: \d\.\d+\ntokens: 64\nbytes: 64\n$/);
+    expect(text.stderr).toMatch(/^kernels: (native C kernels|TypeScript reference kernels)/);
   });
 
   it('sample continues the prompt, the same text for the same seed', async () => {

@@ -56,8 +56,9 @@ export function project(out: Float64Array, projection: Float64Array): number {
 }
 
 /**
- * Backward kernels accumulate, so each check starts every gradient buffer at random values (what an earlier
- * backward call left there) and subtracts them afterwards: a kernel that overwrites instead of adding fails.
+ * Gradients of parameters (and a norm's dInp) accumulate, so each check starts such a buffer at random values
+ * (what an earlier backward call left there) and subtracts them afterwards: a kernel that overwrites instead of
+ * adding fails.
  */
 export function accumulated(rng: Rng, length: number): { buffer: Float64Array; added: () => Float64Array } {
   const before = randomArray(rng, length);
@@ -66,3 +67,12 @@ export function accumulated(rng: Rng, length: number): { buffer: Float64Array; a
 }
 
 export { createRng };
+
+/**
+ * Activation gradients are overwritten (backend.ts), so each check starts such a buffer at random values too and
+ * reads it as it is afterwards: a kernel that adds instead of overwriting (or leaves an entry alone) fails.
+ */
+export function overwritten(rng: Rng, length: number): { buffer: Float64Array; written: () => Float64Array } {
+  const buffer = randomArray(rng, length, 10);
+  return { buffer, written: () => buffer };
+}

@@ -1,11 +1,14 @@
 /**
  * The Gpt against golden values from an independent implementation (PyTorch, float64; scripts/golden-fixture.py):
  * same weights and batch, then loss, logits (through probabilities) and every parameter's gradient.
- * The float32 path, which training uses, must agree to 1e-4 relative; the float64 path to 1e-9.
+ * The float32 path, which training uses, must agree to 1e-4 relative, with the reference kernels and with the native
+ * ones (when they build here; under CI=true they must); the float64 path to 1e-9.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { Backend } from '../../src/gpt/backend.js';
+import { createNativeBackend } from '../../src/gpt/backend-native.js';
 import { tsBackend } from '../../src/gpt/backend-ts.js';
 import { ModelConfig, PARAMETER_NAMES } from '../../src/gpt/config.js';
 import { Gpt } from '../../src/gpt/model.js';
@@ -26,10 +29,14 @@ const Golden = z.object({ weightScale: z.number().positive(), cases: z.array(Gol
 
 const golden = Golden.parse(JSON.parse(readFileSync(new URL('./fixtures/golden.json', import.meta.url), 'utf8')));
 
-const precisions = [
-  { label: 'float32', tolerance: 1e-4, options: {} },
-  { label: 'float64', tolerance: 1e-9, options: { allocate: (length: number) => new Float64Array(length) } },
-] as const;
+const native = createNativeBackend({ threads: 2 });
+if (!native.ok && process.env.CI === 'true') throw new Error(`the native backend must build under CI: ${native.reason}`);
+
+const precisions: { label: string; tolerance: number; backend: Backend; options: { allocate?: (length: number) => Float64Array } }[] = [
+  { label: 'float32', tolerance: 1e-4, backend: tsBackend, options: {} },
+  { label: 'float64', tolerance: 1e-9, backend: tsBackend, options: { allocate: (length: number) => new Float64Array(length) } },
+  ...(native.ok ? [{ label: 'float32, native kernels', tolerance: 1e-4, backend: native.backend, options: {} }] : []),
+];
 
 function relativeError(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.abs(expected);
@@ -40,9 +47,9 @@ describe.each(golden.cases)('golden fixture: $name', (goldenCase) => {
   const inputs = Int32Array.from(goldenCase.inputs);
   const targets = Int32Array.from(goldenCase.targets);
 
-  for (const { label, tolerance, options } of precisions) {
+  for (const { label, tolerance, backend, options } of precisions) {
     it(`${label}: loss, logits and gradients match PyTorch`, () => {
-      const model = new Gpt<Float32Array | Float64Array>(config, tsBackend, { batchSize: B, sequenceLength: T }, options);
+      const model = new Gpt<Float32Array | Float64Array>(config, backend, { batchSize: B, sequenceLength: T }, options);
       for (const name of PARAMETER_NAMES) {
         const weights = goldenCase.weights[name] ?? [];
         expect(weights.length, name).toBe(model.layout.slices[name].size);

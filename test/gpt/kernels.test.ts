@@ -1,11 +1,12 @@
 /**
  * Every backward kernel of the TypeScript backend against central finite differences of its forward kernel, in
- * float64, plus forward checks against direct formulas. Sizes are deliberately not multiples of the matmul's
+ * float64, plus forward checks against direct formulas. Gradient buffers start with garbage: parameter gradients
+ * must add to it, activation gradients must overwrite it (backend.ts). Sizes are deliberately not multiples of the matmul's
  * 4-wide tiling, so the remainder loops are exercised too.
  */
 import { describe, expect, it } from 'vitest';
 import { tsBackend as k } from '../../src/gpt/backend-ts.js';
-import { accumulated, createRng, gradientErrors, project, randomArray, randomTokens } from './finite-difference.js';
+import { accumulated, createRng, gradientErrors, overwritten, project, randomArray, randomTokens } from './finite-difference.js';
 
 const TOLERANCE = 1e-8; // relative to the tensor's largest gradient; observed errors are 1e-11 to 5e-10
 
@@ -98,10 +99,10 @@ describe('matmul', () => {
             expect(out[row * OC + o]).toBeCloseTo(expected, 12);
           }
         }
-        const [dInp, dWeight, dBias] = [accumulated(rng, BT * C), accumulated(rng, OC * C), accumulated(rng, OC)];
+        const [dInp, dWeight, dBias] = [overwritten(rng, BT * C), accumulated(rng, OC * C), accumulated(rng, OC)];
         k.matmulBackward(dInp.buffer, dWeight.buffer, bias ? dBias.buffer : null, projection, inp, weight, BT, C, OC);
         const inputs = [
-          { name: 'inp', values: inp, analytic: dInp.added() },
+          { name: 'inp', values: inp, analytic: dInp.written() },
           { name: 'weight', values: weight, analytic: dWeight.added() },
         ];
         if (bias) inputs.push({ name: 'bias', values: bias, analytic: dBias.added() });
@@ -145,9 +146,10 @@ describe('attention', () => {
     const [out, preatt, att] = [new Float64Array(B * T * C), new Float64Array(attentionSize), new Float64Array(attentionSize)];
     const loss = () => (k.attentionForward(out, preatt, att, qkv, B, T, C, NH), project(out, projection));
     loss();
-    const dQkv = accumulated(rng, B * T * 3 * C);
-    k.attentionBackward(dQkv.buffer, new Float64Array(attentionSize), new Float64Array(attentionSize), projection, qkv, att, B, T, C, NH);
-    expectSmall(gradientErrors(loss, [{ name: 'qkv', values: qkv, analytic: dQkv.added() }]));
+    const dQkv = overwritten(rng, B * T * 3 * C);
+    // the scratch starts with garbage too: the kernel must write before it reads
+    k.attentionBackward(dQkv.buffer, randomArray(rng, attentionSize), randomArray(rng, attentionSize), projection, qkv, att, B, T, C, NH);
+    expectSmall(gradientErrors(loss, [{ name: 'qkv', values: qkv, analytic: dQkv.written() }]));
   });
 });
 
@@ -176,11 +178,11 @@ describe('elementwise', () => {
     const loss = () => (k.residualForward(out, inp1, inp2, N), project(out, projection));
     loss();
     expect(out[4]).toBe(inp1[4] + inp2[4]);
-    const [dInp1, dInp2] = [accumulated(rng, N), accumulated(rng, N)];
+    const [dInp1, dInp2] = [overwritten(rng, N), overwritten(rng, N)];
     k.residualBackward(dInp1.buffer, dInp2.buffer, projection, N);
     expectSmall(gradientErrors(loss, [
-      { name: 'inp1', values: inp1, analytic: dInp1.added() },
-      { name: 'inp2', values: inp2, analytic: dInp2.added() },
+      { name: 'inp1', values: inp1, analytic: dInp1.written() },
+      { name: 'inp2', values: inp2, analytic: dInp2.written() },
     ]));
   });
 });
@@ -195,9 +197,9 @@ function checkElementwise(forward: ElementwiseForward, backward: ElementwiseBack
   const projection = randomArray(rng, N);
   const out = new Float64Array(N);
   const loss = () => (forward(out, inp, N), project(out, projection));
-  const dInp = accumulated(rng, N);
+  const dInp = overwritten(rng, N);
   backward(dInp.buffer, inp, projection, N);
-  expectSmall(gradientErrors(loss, [{ name: 'inp', values: inp, analytic: dInp.added() }]));
+  expectSmall(gradientErrors(loss, [{ name: 'inp', values: inp, analytic: dInp.written() }]));
 }
 
 describe('cross-entropy', () => {
@@ -217,9 +219,9 @@ describe('cross-entropy', () => {
       lossSum += losses[row];
     }
     expect(meanLoss).toBeCloseTo(lossSum / BT, 14);
-    const dLogits = accumulated(rng, BT * V);
+    const dLogits = overwritten(rng, BT * V);
     k.crossEntropyBackward(dLogits.buffer, probs, targets, 1 / BT, BT, V);
-    expectSmall(gradientErrors(loss, [{ name: 'logits', values: logits, analytic: dLogits.added() }]));
+    expectSmall(gradientErrors(loss, [{ name: 'logits', values: logits, analytic: dLogits.written() }]));
   });
 
   it('stays finite where a float32 probability underflows', () => {

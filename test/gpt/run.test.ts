@@ -44,11 +44,12 @@ describe('src/gpt/run.ts, the sandboxed entry', () => {
     expect([...packages].filter((name) => !['node:', 'zod', 'wabt'].includes(name))).toEqual([]);
   });
 
-  it('the trusted evaluator stays on src/gpt and the plain TS backend', () => {
+  it('the trusted evaluator stays on src/gpt: the reference kernels and the lab\'s own native ones, nothing a config picks', () => {
     const { files } = importClosure('src/gpt/evaluate.ts');
     const names = [...files].map((file) => relative(resolve('src/gpt'), file));
     expect(names.every((name) => !name.startsWith('..'))).toBe(true);
     expect(names.filter((name) => /wasm|create-backend/.test(name))).toEqual([]);
+    expect(names).toEqual(expect.arrayContaining(['backend-ts.ts', 'backend-native.ts', 'native/library.ts']));
   });
 
   it('trains from train.txt/val.txt, writes the checkpoint and prints a key: value summary', async () => {
@@ -63,7 +64,7 @@ describe('src/gpt/run.ts, the sandboxed entry', () => {
     expect(Object.keys(summary)).toEqual(expect.arrayContaining(['steps', 'tokens', 'seconds', 'tokens_per_second', 'train_loss', 'val_loss', 'reached_target']));
     expect(summary).toMatchObject({ steps: '20', tokens: String(20 * 4 * 16), reached_target: 'false' });
     expect(readdirSync(join(directory, 'out')).sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'train-state.json']);
-    expect(result.stderr).toMatch(/^step 10\/20 loss /);
+    expect(result.stderr).toMatch(/^kernels: .+\nstep 10\/20 loss /);
     // the harness's view: the reference evaluator on the same val tokens agrees with the printed val loss
     const val = readFileSync(join(directory, 'data', 'val.txt'), 'utf8');
     expect(evaluateCheckpoint(join(directory, 'out'), val, { maxTokens: 128 }).lossNats).toBeCloseTo(Number(summary.val_loss), 4);

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { tsBackend } from '../../src/gpt/backend-ts.js';
 import { loadCheckpoint } from '../../src/gpt/checkpoint.js';
 import { TrainConfig } from '../../src/gpt/config.js';
 import { DataError, loadMobyDick, splitCorpus } from '../../src/gpt/data.js';
@@ -30,7 +31,7 @@ const tiny = (overrides: Record<string, unknown> = {}) =>
     ...overrides,
   });
 
-describe('training on Moby Dick (char tokenizer, tiny model, TS kernels)', () => {
+describe('training on Moby Dick (char tokenizer, tiny model, default kernels)', () => {
   const data = prepareData('char', splits, splits.train + splits.val + splits.test);
   const directory = join(scratch(), 'checkpoint');
   let summary: TrainSummary;
@@ -61,6 +62,13 @@ describe('training on Moby Dick (char tokenizer, tiny model, TS kernels)', () =>
     expect(oneByOne.lossNats).toBeCloseTo(evaluation.lossNats, 5);
   });
 
+  it('the evaluator gives the reference kernels\' loss on whatever kernels it picks (native here)', () => {
+    const reference = evaluateCheckpoint(directory, splits.test, { maxTokens: 4096, backend: tsBackend });
+    const fastest = evaluateCheckpoint(directory, splits.test, { maxTokens: 4096 });
+    expect(Math.abs(fastest.lossNats - reference.lossNats)).toBeLessThan(1e-5 * reference.lossNats);
+    expect(fastest.tokens).toBe(reference.tokens);
+  });
+
   it('stores the char vocabulary, sized the model to it, and rejects unknown characters on eval', () => {
     const checkpoint = loadCheckpoint(directory);
     expect(checkpoint.tokenizer).toEqual(data.tokenizer);
@@ -84,8 +92,8 @@ describe('training on Moby Dick (char tokenizer, tiny model, TS kernels)', () =>
 describe('train', () => {
   const data = prepareData('byte', splits);
 
-  it('resumes bit-identically: N steps straight == N/2, checkpoint, resume, N/2', async () => {
-    const config = tiny();
+  it.each(['ts', 'wasm', 'native'] as const)('resumes bit-identically on kernels %s: N steps straight == N/2, checkpoint, resume, N/2', async (kernels) => {
+    const config = tiny({ kernels, threads: 2 });
     const straightLosses: number[] = [];
     const straight = await train(config, data, { checkpointDir: join(scratch(), 'straight'), onStep: (progress) => straightLosses.push(progress.loss) });
     const halfway = join(scratch(), 'halfway');

@@ -32,7 +32,8 @@ describe('successor research', () => {
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout);
     expect(summary.runId).toMatch(/^run_/);
-    expect(summary.baselineSamples).toHaveLength(3);
+    // Three calibration runs, plus the baseline's side of the confirmation pairs.
+    expect(summary.baselineSamples.length).toBeGreaterThanOrEqual(5);
     expect(summary.bestDescription).toBe('shorter delay');
     expect(summary.bestSamples.length).toBeGreaterThanOrEqual(3);
     expect(summary.speedup).toBeGreaterThan(1.5);
@@ -42,7 +43,7 @@ describe('successor research', () => {
     expect(summary.outcomes.failed).toBe(1);
     expect(summary.bestChange).toMatch(/-\s+"delayMs": 1500,\n\+\s+"delayMs": 200,/);
     expect(existsSync(summary.report)).toBe(true);
-    expect(result.stderr).toMatch(/gate: ACCEPTED — welch-t on log values/);
+    expect(result.stderr).toMatch(/gate: ACCEPTED — gain \d\.\d+x \[[\d., ]+\] over \d pairs, p=/);
 
     const journal = openJournal(join(home, 'successor.db'), { readonly: true });
     try {
@@ -81,7 +82,8 @@ describe('successor research', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/cached calibration is stale/);
     const summary = JSON.parse(result.stdout);
-    expect(summary.baselineSamples).toHaveLength(3);
+    // The cached samples (10 s) are stale: only fresh runs count (three calibration runs, and any pairs).
+    expect(summary.baselineSamples.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...summary.baselineSamples)).toBeLessThan(8);
   });
 

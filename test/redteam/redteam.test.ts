@@ -8,12 +8,13 @@
  * expectation is `ok` with no gain, never accepted; the README's "Red team" table says which.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/executor/local.js';
 import { openJournal, type ExperimentRow } from '../../src/journal/journal.js';
+import { latestIncumbent } from '../../src/lab/lineage.js';
 import { RunId } from '../../src/task/ids.js';
 import { loadTask } from '../../src/task/loader.js';
 import { hashFolder, prepareTask } from '../../src/task/prepare.js';
@@ -70,6 +71,25 @@ function filesBelow(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => join(dir, name)).filter((path) => statSync(path, { throwIfNoEntry: false })?.isFile());
 }
 
+/** Every entry below `dir` (links not followed) that is not a plain, lab-owned file or folder without special bits. */
+function powersBelow(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const odd: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const stats = lstatSync(join(dir, name));
+    const kind = stats.isFile() ? 'file' : stats.isDirectory() ? 'folder' : 'special';
+    if (kind === 'special' || (stats.mode & 0o7022) !== 0 || stats.uid !== process.getuid!() || stats.gid !== process.getgid!()) {
+      odd.push(`${name} ${kind} mode ${(stats.mode & 0o7777).toString(8)} owner ${stats.uid}:${stats.gid}`);
+    }
+  }
+  return odd;
+}
+
+const reasonOf = (id: string): string => {
+  const outcome = byCase.get(id)?.outcome;
+  return `${outcome?.status}: ${outcome && 'reason' in outcome ? outcome.reason : ''}`;
+};
+
 beforeAll(async () => {
   if (!bwrapAvailable) return;
   mkdirSync(markerDir, { recursive: true });
@@ -105,11 +125,10 @@ beforeAll(async () => {
 
   guardedBefore = guarded();
   const cases = hackCases(context);
-  // A strict gate (alpha 0.001): the inert hacks run as fast as the baseline, and the suite tests that hacks never
-  // gain, not the gate's false-positive rate at its default alpha (test/lab covers the gate).
+  // The default gate (no --alpha or other gate flag): what a researcher would meet.
   const replay = join(scratch.path, 'redteam.json');
-  writeFileSync(replay, JSON.stringify(cases.map((hack) => ({ change: hack.change, description: hack.description }))));
-  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--alpha', '0.001', '--json'], 280_000);
+  writeFileSync(replay, JSON.stringify(cases.map((hack) => ({ change: hack.change, description: hack.description, ...(hack.parent ? { parent: hack.parent } : {}) }))));
+  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--json'], 560_000);
   if (process.env.REDTEAM_DEBUG) writeFileSync(process.env.REDTEAM_DEBUG, research.stderr);
   if (research.code !== 0) throw new Error(`research failed (${research.code}):\n${research.stderr.slice(-3000)}`);
   const journal = openJournal(join(home, 'successor.db'), { readonly: true });
@@ -122,7 +141,7 @@ beforeAll(async () => {
   } finally {
     journal.close();
   }
-}, 400_000);
+}, 660_000);
 
 afterAll(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
@@ -199,6 +218,90 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     }
   });
 
+  it('nothing any run left in the state dir has special powers: plain files and folders, owned by the lab, no setuid/setgid/sticky, no group or world write', () => {
+    expect(powersBelow(join(home, 'experiments'))).toEqual([]);
+    expect(powersBelow(join(home, 'tasks'))).toEqual([]);
+    // Where runs work (files there belong to the sandbox's uid until removed), no other local user may enter.
+    for (const folder of ['scratch', 'staged']) expect((statSync(join(home, folder)).mode & 0o777).toString(8), folder).toBe('700');
+  });
+
+  it('special files, hard links and deep trees among the artifacts make the run invalid, and nothing of them is kept', () => {
+    expect(reasonOf('fifo-artifact')).toMatch(/^invalid: the artifacts were refused: .*a FIFO/);
+    expect(reasonOf('hardlink-artifact')).toMatch(/^invalid: the artifacts were refused: .*hard link/);
+    expect(reasonOf('deep-artifacts')).toMatch(/^invalid: the artifacts were refused: a directory tree deeper than 32 levels/);
+    for (const id of ['fifo-artifact', 'hardlink-artifact', 'deep-artifacts']) expect(byCase.get(id)?.artifactsPath, id).toBeNull();
+  });
+
+  it('malformed changes and a 3,000-level tree are outcomes of their experiments; the loop went on past them', () => {
+    expect(reasonOf('null-config')).toMatch(/^failed: change did not apply: .*must hold a JSON object, not null/);
+    expect(reasonOf('path-under-file')).toMatch(/^failed: change did not apply: writing 'run.ts\/evil.ts' failed: a folder on its path is a file/);
+    expect(reasonOf('search-not-found')).toMatch(/^failed: change did not apply: the search text was not found/);
+    expect(reasonOf('deep-tree')).toMatch(/^failed: killed: file limit exceeded/);
+    expect(stdoutOf(byCase.get('deep-tree'))).toMatch(/redteam deep tree: making/); // killed while it made it
+    // Every case after these ran too: the run reached its experiment budget.
+    expect(JSON.parse(research.stdout).candidates).toBe(CASES.length);
+  });
+
+  it('inodes count against a file limit, in the workdir and in /tmp; a costly checkpoint stops the scorer at its own limit', () => {
+    expect(reasonOf('inode-flood')).toMatch(/^failed: killed: file limit exceeded/);
+    expect(reasonOf('tmp-inode-flood')).toMatch(/^failed: killed: file limit exceeded/);
+    expect(reasonOf('costly-checkpoint')).toMatch(/^failed: the scorer was stopped at its (memory|cpu) limit/);
+  });
+
+  it("the scorer's CPU time is counted into every scored experiment's cpuSeconds", () => {
+    const scored = [...byCase.values()].filter((experiment) => typeof experiment.outcome?.metrics.scorerCpuSeconds === 'number');
+    expect(scored.length).toBeGreaterThan(5);
+    for (const experiment of scored) {
+      const { cpuSeconds, runCpuSeconds, scorerCpuSeconds } = experiment.outcome!.metrics as Record<string, number>;
+      expect(scorerCpuSeconds).toBeGreaterThan(0);
+      expect(cpuSeconds).toBeGreaterThanOrEqual(runCpuSeconds + scorerCpuSeconds - 1e-9);
+    }
+    const costly = byCase.get('costly-checkpoint')?.outcome?.metrics as Record<string, number> | undefined;
+    expect(costly?.scorerCpuSeconds).toBeGreaterThan(0);
+  });
+
+  it('harness seeds are unpredictable and journaled before each run: not the run seed plus the attempt', () => {
+    const experiment = byCase.get('predict-seed');
+    const printed = Number(/redteam seed: (\d+)/.exec(stdoutOf(experiment))?.[1]);
+    expect(printed).toBe(experiment?.metadata.seed);
+    expect(printed).not.toBe(1); // today's rule: --seed (1) + attempt (0)
+    const journal = openJournal(join(home, 'successor.db'), { readonly: true });
+    try {
+      const experiments = journal.listExperiments(RunId.parse(JSON.parse(research.stdout).runId));
+      const baselineSeeds = experiments.filter((row) => row.role === 'baseline' || (row.role === 'repeat' && row.parentId === experiments[0].id)).map((row) => row.metadata.seed);
+      expect(baselineSeeds.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(baselineSeeds).size).toBe(baselineSeeds.length);
+      expect(baselineSeeds.filter((seed) => typeof seed !== 'number' || seed <= 3)).toEqual([]);
+    } finally {
+      journal.close();
+    }
+  });
+
+  it('a chain of changes cannot carry more than a lineage may: the third 200 KiB link fails when proposed', () => {
+    expect(byCase.get('chained-data-2')?.parentId).toBe(byCase.get('chained-data-1')?.id);
+    expect(byCase.get('chained-data-3')?.parentId).toBe(byCase.get('chained-data-2')?.id);
+    expect(reasonOf('chained-data-3')).toMatch(/^failed: change did not apply: the lineage adds \d+ bytes to the task's workspace; at most 524288/);
+  });
+
+  it('retention pruned old artifacts, journaled it, and `successor show` says so', () => {
+    const journal = openJournal(join(home, 'successor.db'), { readonly: true });
+    try {
+      const runId = RunId.parse(JSON.parse(research.stdout).runId);
+      const events = journal.listEvents(runId).filter((event) => event.type === 'artifacts.pruned');
+      expect(events.length).toBeGreaterThan(0);
+      const pruned = journal.listExperiments(runId).filter((experiment) => experiment.metadata.artifactsPruned);
+      expect(pruned.length).toBeGreaterThan(0);
+      for (const experiment of pruned) expect(existsSync(experiment.artifactsPath!)).toBe(false);
+      const incumbent = latestIncumbent(journal.listExperiments(runId), (experiment) => experiment.metadata.decidedAt)!;
+      expect(incumbent.metadata.artifactsPruned).toBeUndefined(); // the incumbent's are kept
+      expect(existsSync(incumbent.artifactsPath!)).toBe(true);
+      const shown = lab(['show', pruned[0].id], 60_000);
+      expect(shown.stdout).toMatch(/^artifacts: pruned /m);
+    } finally {
+      journal.close();
+    }
+  });
+
   it('leaves the host unharmed: no process left, nothing written outside, harness and task files unchanged', () => {
     const processes = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).stdout.split('\n').filter((line) => /redteam-(lingering|relaunched)|BOMB/.test(line));
     expect(processes).toEqual([]);
@@ -219,6 +322,14 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the harness alone', ()
         lineage: { assignment: defaultAssignment(task.file.space), edits: hack.change.edits }, capSeconds: 30, seed: 7,
       }, new AbortController().signal);
       expect(hack.allowed, JSON.stringify(result.outcome)).toContain(result.outcome.status);
+      if (hack.id === 'setuid-artifact') {
+        const stdout = readFileSync(join(result.logDir, 'stdout.log'), 'utf8');
+        if (process.getuid!() === 0) expect(Number(/redteam uid: (\d+)/.exec(stdout)?.[1])).not.toBe(0);
+        expect(stdout).toMatch(/redteam ssl private: blocked/);
+        expect(stdout).toMatch(/redteam shadow: blocked/);
+        expect(result.artifactsDir && existsSync(join(result.artifactsDir, 'env-setuid'))).toBe(true); // kept, but powerless
+        expect(powersBelow(result.artifactsDir!)).toEqual([]);
+      }
     });
   }
 });

@@ -4,14 +4,19 @@
  * The loop here is a stand-in for src/lab (accept on a plain 1% improvement, no repeats): enough to
  * measure an optimiser, not a model of the gate.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRandom } from '../../src/stats/random.js';
+import { ChangeError } from '../../src/task/errors.js';
 import type { Random } from '../../src/stats/random.js';
 import type { Change } from '../../src/task/change.js';
 import { ExperimentId } from '../../src/task/ids.js';
 import type { Outcome } from '../../src/task/outcome.js';
 import { Space, defaultAssignment } from '../../src/task/space.js';
 import type { Assignment } from '../../src/task/space.js';
-import type { ExperimentSummary, ResearchContext, Researcher } from '../../src/researcher/types.js';
+import type { ExperimentSummary, ResearchContext, Researcher, WorkspaceAccess } from '../../src/researcher/types.js';
 
 export const speedrunSpace: Space = Space.parse({
   learningRate: { type: 'float', scale: 'log', min: 1e-4, max: 1e-1, default: 1e-3 },
@@ -78,6 +83,36 @@ export function makeContext(
     budget: { fractionUsed: Math.min(1, history.length / budget), experimentsLeft: Math.max(0, budget - history.length), secondsLeft: null },
     seed: options.seed ?? 1,
     signal: options.signal ?? new AbortController().signal,
+    workspace: syntheticWorkspace(history),
+  };
+}
+
+let workspaceRoot: string | null = null;
+
+/**
+ * Workspaces for researchers that read code (llm, mcp): each experiment's is a folder with its knob values in
+ * config.json, plus a notes/ folder a researcher may write to. Made on first use, under one temporary folder.
+ */
+function syntheticWorkspace(history: readonly ExperimentSummary[]): WorkspaceAccess {
+  return {
+    editable: ['config.json', 'notes/**'],
+    configFile: 'config.json',
+    materialise: (id) => {
+      if (!workspaceRoot) {
+        const root = mkdtempSync(join(tmpdir(), 'successor-researcher-fixture-'));
+        workspaceRoot = root;
+        process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+      }
+      const experiment = history.find((entry) => entry.id === id);
+      if (!experiment) throw new ChangeError(`no experiment ${id}`);
+      const dir = join(workspaceRoot, `${id}-${createHash('sha256').update(JSON.stringify(experiment.assignment)).digest('hex').slice(0, 12)}`);
+      if (!existsSync(dir)) {
+        mkdirSync(join(dir, 'notes'), { recursive: true });
+        writeFileSync(join(dir, 'config.json'), `${JSON.stringify(experiment.assignment, null, 2)}\n`);
+      }
+      return dir;
+    },
+    readLog: () => null,
   };
 }
 

@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { LocalExecutor } from '../../src/executor/local.js';
 import { openJournal } from '../../src/journal/journal.js';
-import { DEFAULT_GATE, type RunOptions } from '../../src/lab/options.js';
+import { parseRunOptions } from '../../src/lab/options.js';
 import { research } from '../../src/lab/start.js';
 import { createLlmResearcher } from '../../src/researcher/llm/create.js';
-import { provideResearcher } from '../../src/researcher/registry.js';
 import type { RunId } from '../../src/task/ids.js';
 import { CLI, ROOT } from '../lab/fixtures.js';
 import { SLEEPY } from './llm-context.js';
@@ -41,15 +40,11 @@ it('runs a model-proposed experiment through the loop; the key stays in the lab 
     { kind: 'tools', calls: [{ name: 'run_experiment', args: { description: 'shorter delay, and show the environment' } }] },
   ]);
   const researcher = createLlmResearcher({ model: 'openai:scripted', baseUrl: server.baseUrl, priceInput: 0, priceOutput: 0 });
-  const withdraw = provideResearcher('llm', () => researcher);
   const journal = openJournal(join(home, 'successor.db'));
   const executor = await LocalExecutor.create('auto', home);
   try {
-    const options: RunOptions = {
-      task: SLEEPY, researcher: 'llm', budgetSeconds: null, maxExperiments: 1, maxCpuSeconds: null, approval: 'auto',
-      parallel: 1, seed: 1, gate: { ...DEFAULT_GATE }, sandboxMode: 'auto', baseExperimentId: null,
-    };
-    const result = await research({ journal, executor, stateDir: home, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
+    const options = parseRunOptions({ task: SLEEPY, researcher: 'llm', maxExperiments: 1 });
+    const result = await research({ journal, executor, researcher, stateDir: home, signal: new AbortController().signal, observe: () => {} }, { options, generations: 1 });
     const runId = result.runs[0].runId as RunId;
     const experiments = journal.listExperiments(runId);
     const candidate = experiments.find((experiment) => experiment.role === 'candidate');
@@ -71,7 +66,6 @@ it('runs a model-proposed experiment through the loop; the key stays in the lab 
     }
     expect(journal.verifyAudit({ runId }).ok).toBe(true);
   } finally {
-    withdraw();
     await executor.close();
     journal.close();
     await server.close();

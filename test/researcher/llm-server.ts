@@ -105,8 +105,12 @@ function anthropicEvents(reply: Extract<Reply, { kind: 'tools' | 'text' }>): str
   return events.map(([name, data]) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
-export async function startModelServer(script: Reply[]): Promise<ModelServer> {
-  const replies = [...script];
+/**
+ * `script`: the replies in order, or a function that answers each request from what it says (a model that reacts,
+ * e.g. for the Researcher contract, where every episode must go the same way).
+ */
+export async function startModelServer(script: Reply[] | ((request: RecordedRequest) => Reply)): Promise<ModelServer> {
+  const replies = typeof script === 'function' ? [] : [...script];
   const requests: RecordedRequest[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -116,8 +120,9 @@ export async function startModelServer(script: Reply[]): Promise<ModelServer> {
       const text = Buffer.concat(chunks).toString('utf8');
       const body = JSON.parse(text || '{}') as Record<string, unknown>;
       const path = request.url ?? '';
-      requests.push({ path, body, headers: request.headers, atMs: Date.now(), text });
-      const reply = replies.shift();
+      const recorded = { path, body, headers: request.headers, atMs: Date.now(), text };
+      requests.push(recorded);
+      const reply = typeof script === 'function' ? script(recorded) : replies.shift();
       const anthropic = path.endsWith('/messages');
       if (!reply || (!anthropic && !path.endsWith('/chat/completions'))) {
         response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: reply ? `no route ${path}` : 'the script ran out of replies' } }));

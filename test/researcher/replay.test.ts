@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createResearcher, KNOWN_RESEARCHERS } from '../../src/researcher/registry.js';
+import { createBuiltinResearcher, KNOWN_RESEARCHERS } from '../../src/researcher/builtin.js';
 import { ReplayResearcher } from '../../src/researcher/replay.js';
 import type { RecordedProposal } from '../../src/researcher/replay.js';
 import { ReplayFileError, UnknownResearcherError } from '../../src/researcher/types.js';
@@ -30,7 +30,7 @@ function writeRecording(count: number): string {
 }
 
 const contractFile = writeRecording(300);
-researcherContract('replay', () => createResearcher(`replay:${contractFile}`, { seed: 0 }));
+researcherContract('replay', () => createBuiltinResearcher(`replay:${contractFile}`, { seed: 0 }));
 
 describe('replay researcher', () => {
   it('replays in order, one per candidate, against the incumbent; null when exhausted', async () => {
@@ -60,30 +60,30 @@ describe('replay researcher', () => {
 
   it('reports unreadable or malformed files as ReplayFileError', () => {
     const write = (name: string, text: string): string => { const path = join(directory, name); writeFileSync(path, text); return path; };
-    expect(() => createResearcher(`replay:${join(directory, 'missing.json')}`, { seed: 0 })).toThrow(ReplayFileError);
-    expect(() => createResearcher(`replay:${write('bad.json', '[{')}`, { seed: 0 })).toThrow(/not JSON/);
-    expect(() => createResearcher(`replay:${write('empty-change.json', '[{"change": {}}]')}`, { seed: 0 })).toThrow(/must set a knob or edit a file/);
-    expect(() => createResearcher(`replay:${write('extra.json', '[{"change": {"knobs": {"a": 1}}, "why": "x"}]')}`, { seed: 0 })).toThrow(ReplayFileError);
+    expect(() => createBuiltinResearcher(`replay:${join(directory, 'missing.json')}`, { seed: 0 })).toThrow(ReplayFileError);
+    expect(() => createBuiltinResearcher(`replay:${write('bad.json', '[{')}`, { seed: 0 })).toThrow(/not JSON/);
+    expect(() => createBuiltinResearcher(`replay:${write('empty-change.json', '[{"change": {}}]')}`, { seed: 0 })).toThrow(/must set a knob or edit a file/);
+    expect(() => createBuiltinResearcher(`replay:${write('extra.json', '[{"change": {"knobs": {"a": 1}}, "why": "x"}]')}`, { seed: 0 })).toThrow(ReplayFileError);
   });
 
   it('resolves relative replay paths against options.cwd', async () => {
     writeRecording(3);
-    const researcher = createResearcher('replay:recording-3.json', { seed: 0, cwd: directory });
+    const researcher = createBuiltinResearcher('replay:recording-3.json', { seed: 0, cwd: directory });
     expect(await researcher.propose(makeContext(randomHistory(0, 1, 0), { space: speedrunSpace }))).not.toBeNull();
   });
 });
 
-describe('createResearcher', () => {
+describe('createBuiltinResearcher', () => {
   it('knows search, its flavours and replay', () => {
-    expect(createResearcher('search', { seed: 1 }).name).toBe('search');
-    expect(createResearcher('search:tpe', { seed: 1 }).name).toBe('search');
-    expect(createResearcher('search:evolution', { seed: 1 }).name).toBe('search:evolution');
+    expect(createBuiltinResearcher('search', { seed: 1 }).name).toBe('search');
+    expect(createBuiltinResearcher('search:tpe', { seed: 1 }).name).toBe('search');
+    expect(createBuiltinResearcher('search:evolution', { seed: 1 }).name).toBe('search:evolution');
   });
 
   it('rejects unknown names with a typed error that lists the known ones', () => {
     for (const name of ['llm', 'replay:', 'toString', 'SEARCH']) {
       let caught: unknown;
-      try { createResearcher(name, { seed: 1 }); } catch (error) { caught = error; }
+      try { createBuiltinResearcher(name, { seed: 1 }); } catch (error) { caught = error; }
       expect(caught).toBeInstanceOf(UnknownResearcherError);
       expect((caught as UnknownResearcherError).known).toEqual(KNOWN_RESEARCHERS);
       expect((caught as Error).message).toContain('search, search:tpe, search:evolution, replay:FILE');

@@ -5,7 +5,7 @@
  * and learning to avoid regions that always fail.
  */
 import { describe, expect, it } from 'vitest';
-import { createResearcher } from '../../src/researcher/registry.js';
+import { createBuiltinResearcher } from '../../src/researcher/builtin.js';
 import { SearchResearcher } from '../../src/researcher/search.js';
 import { assignmentKey } from '../../src/researcher/space-geometry.js';
 import { createRandom } from '../../src/stats/random.js';
@@ -15,8 +15,8 @@ import {
   bestTrueSeconds, failureOf, makeContext, randomAssignment, randomHistory, runLoop, speedrunSpace, summary, trueSeconds,
 } from './fixtures.js';
 
-researcherContract('search (TPE)', (seed) => createResearcher('search', { seed }));
-researcherContract('search:evolution', (seed) => createResearcher('search:evolution', { seed }));
+researcherContract('search (TPE)', (seed) => createBuiltinResearcher('search', { seed }));
+researcherContract('search:evolution', (seed) => createBuiltinResearcher('search:evolution', { seed }));
 
 const geometricMean = (values: number[]): number => Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];

@@ -4,7 +4,7 @@
  * inside and then checks the host from the outside.
  * Under CI=true a machine where bubblewrap cannot isolate fails this file; elsewhere the file is skipped, loudly.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -147,6 +147,27 @@ for name, args in (('io_uring', (${syscalls.ioUring}, 1, 0)), ('keyctl', (${sysc
       } finally {
         rmSync(outside, { recursive: true, force: true });
       }
+    });
+
+    it.skipIf(process.getuid?.() !== 0)('runs as an unprivileged host uid when the lab is root: root-only files stay closed, what it writes is not root\'s', async () => {
+      const result = await bubblewrap.run(request(['sh', '-c', 'id -u; grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status; ls /etc/ssl/private >/dev/null 2>&1 && echo listed-private; cat /etc/shadow >/dev/null 2>&1 && echo read-shadow; echo x > mine.txt']));
+      const [uid, ...status] = result.stdout.trim().split('\n');
+      expect(Number(uid)).not.toBe(0);
+      expect(status).toEqual(['CapEff:\t0000000000000000', 'CapBnd:\t0000000000000000', 'NoNewPrivs:\t1']);
+      expect(readFileSync(path.join(state.workdir, 'mine.txt'), 'utf8')).toBe('x\n');
+      expect(statSync(path.join(state.workdir, 'mine.txt')).uid).toBe(Number(uid));
+    });
+
+    it.skipIf(!existsSync('/usr/bin/python3'))('cannot make a user namespace through clone either (the call unshare -U does not make)', async () => {
+      // clone(CLONE_NEWUSER | SIGCHLD): EPERM when refused; a child (0 inside, its pid outside) when allowed.
+      const script = `import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+pid = libc.syscall(${process.arch === 'arm64' ? 220 : 56}, 0x10000000 | 17, 0, 0, 0, 0)
+if pid == 0:
+    os._exit(0)
+print('refused' if pid < 0 and ctypes.get_errno() == 1 else 'made %d errno %d' % (pid, ctypes.get_errno()))`;
+      const result = await bubblewrap.run(request(['/usr/bin/python3', '-c', script]));
+      expect(result.stdout).toBe('refused\n');
     });
 
     it('writes in the workdir as the host sees them', async () => {

@@ -4,11 +4,12 @@
  * (the unsandboxed fallback cannot kill a setsid grandchild without a cgroup, for example); nothing is faked.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Protection, Sandbox, SandboxLimits, SandboxRequest } from '../../src/sandbox/index.js';
+import { removeTree } from '../../src/sandbox/remove-tree.js';
 
 export const nodeDirectory = path.dirname(process.execPath);
 export const smallLimits: SandboxLimits = {
@@ -19,7 +20,7 @@ export const smallLimits: SandboxLimits = {
 export function useWorkdir() {
   const state = { workdir: '' };
   beforeEach(async () => { state.workdir = await mkdtemp(path.join(tmpdir(), 'successor-sandbox-test-')); });
-  afterEach(async () => { await rm(state.workdir, { recursive: true, force: true }); });
+  afterEach(async () => { await removeTree(state.workdir); }); // a test may leave a tree past PATH_MAX
   const request = (command: string[], limits: Partial<SandboxLimits> = {}): SandboxRequest => ({
     command, workdir: state.workdir, readOnlyPaths: [nodeDirectory],
     env: { PATH: `${nodeDirectory}:/usr/bin:/bin`, HOME: state.workdir, SANDBOX_GIVEN: 'given-value' },
@@ -87,6 +88,30 @@ export function sandboxContract(sandbox: Sandbox, variant = ''): void {
       } finally {
         delete process.env.SUCCESSOR_TEST_SECRET;
       }
+    });
+
+    it('lets a line watcher see every line, stamped by its clock, and stop the run with a reason', async () => {
+      const seen: Array<[string, string, number]> = [];
+      const script = 'for i in 1 2 3 4 5 6 7 8; do echo "step $i"; echo "note $i" >&2; sleep 0.2; done';
+      const result = await sandbox.run(request(['sh', '-c', script]), undefined, (line, stream, elapsedMs) => {
+        seen.push([line, stream, elapsedMs]);
+        return line === 'step 3' ? 'enough at step 3' : null;
+      });
+      expect(result).toMatchObject({ termination: 'stopped', stopReason: 'enough at step 3' });
+      expect(result.stdout).not.toContain('step 8'); // stopped, not run to its end
+      expect(seen.filter(([, stream]) => stream === 'stdout').map(([line]) => line)).toEqual(['step 1', 'step 2', 'step 3']);
+      expect(seen.some(([line, stream]) => line === 'note 1' && stream === 'stderr')).toBe(true);
+      const times = seen.filter(([, stream]) => stream === 'stdout').map(([, , elapsedMs]) => elapsedMs);
+      expect(times[2] - times[0]).toBeGreaterThanOrEqual(300);
+      // Its output is still captured whole, as without a watcher.
+      expect(result.stdout).toContain('step 3\n');
+    });
+
+    it('reports what the whole machine spent while the run ran, its own work included', async () => {
+      const result = await sandbox.run(request(['node', '-e', 'const end = Date.now() + 400; while (Date.now() < end);']));
+      expect(result.machineBusySeconds).not.toBeNull();
+      expect(result.machineBusySeconds!).toBeGreaterThanOrEqual((result.cpuSeconds ?? 0.3) * 0.8);
+      expect(result.machineStealSeconds).not.toBeNull();
     });
 
     it('kills a hang at the wall-clock limit', async () => {
@@ -166,6 +191,28 @@ export function sandboxContract(sandbox: Sandbox, variant = ''): void {
       const result = await sandbox.run(request(['sleep', '60']), controller.signal);
       expect(result.termination).toBe('aborted');
       expect(performance.now() - started).toBeLessThan(2300);
+    });
+
+    it('kills an inode flood (empty files) as files, in the workdir and in its temporary folder', async () => {
+      const flood = (folder: string) => `const fs = require('fs'); const dir = ${folder}; fs.mkdirSync(dir); for (let i = 0; ; i++) fs.writeFileSync(dir + '/' + i, '')`;
+      const workdir = await sandbox.run(request(['node', '-e', flood("'flood'")], { files: 300, wallSeconds: 20 }));
+      expect(workdir.termination).toBe('files');
+      const temporary = await sandbox.run(request(['node', '-e', flood("require('os').tmpdir() + '/flood'")], { files: 300, wallSeconds: 20 }));
+      expect(temporary.termination).toBe('files');
+      expect(readdirSync(state.workdir).filter((name) => name.startsWith('.successor-tmp'))).toEqual([]); // removed after the run
+    });
+
+    it('kills a tree deeper than the walkers go as files, even without a file limit, and stays whole itself', async () => {
+      const deep = "const fs = require('fs'); for (let i = 0; i < 3000; i++) { fs.mkdirSync('d'); process.chdir('d'); } setInterval(() => {}, 1000)";
+      const result = await sandbox.run(request(['node', '-e', deep], { wallSeconds: 20 }));
+      expect(result.termination).toBe('files');
+    });
+
+    it(`kills a CPU spinner at its CPU limit${needs('cpu-limit').label}`, { skip: needs('cpu-limit').skip }, async () => {
+      const result = await sandbox.run(request(['node', '-e', 'for (;;) {}'], { cpuSeconds: 1, wallSeconds: 20 }));
+      expect(result.termination).toBe('cpu');
+      expect(result.cpuSeconds).toBeGreaterThanOrEqual(1);
+      expect(result.wallMs).toBeLessThan(10_000);
     });
 
     it('rejects a request naming a path that does not exist (the caller\'s bug, thrown)', async () => {

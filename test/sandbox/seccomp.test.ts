@@ -7,11 +7,15 @@ import { DENIED_SYSCALLS, seccompProgram } from '../../src/sandbox/seccomp.js';
 
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
+const ENOSYS = 0x00050026;
 const KILL_PROCESS = 0x80000000;
 const AUDIT_ARCH = { x64: 0xc000003e, arm64: 0xc00000b7 };
 
-/** Runs the filter on seccomp_data { nr, arch } and returns the action. Supports the opcodes a filter like ours uses. */
-function evaluate(program: Buffer, nr: number, arch: number): number {
+/**
+ * Runs the filter on seccomp_data { nr, arch, args[0] } and returns the action. Supports the opcodes a filter like
+ * ours uses. `firstArgument` is the low 32 bits of args[0] (offset 16, little-endian).
+ */
+function evaluate(program: Buffer, nr: number, arch: number, firstArgument = 0): number {
   let accumulator = 0;
   for (let pc = 0; pc < program.length / 8;) {
     const code = program.readUInt16LE(pc * 8);
@@ -19,9 +23,10 @@ function evaluate(program: Buffer, nr: number, arch: number): number {
     const jumpFalse = program.readUInt8(pc * 8 + 3);
     const k = program.readUInt32LE(pc * 8 + 4);
     pc += 1;
-    if (code === 0x20) accumulator = k === 0 ? nr : k === 4 ? arch : Number.NaN; // BPF_LD | BPF_W | BPF_ABS
+    if (code === 0x20) accumulator = k === 0 ? nr : k === 4 ? arch : k === 16 ? firstArgument : Number.NaN; // BPF_LD | BPF_W | BPF_ABS
     else if (code === 0x15) pc += accumulator === k ? jumpTrue : jumpFalse; // BPF_JMP | BPF_JEQ | BPF_K
     else if (code === 0x35) pc += accumulator >= k ? jumpTrue : jumpFalse; // BPF_JMP | BPF_JGE | BPF_K
+    else if (code === 0x45) pc += (accumulator & k) !== 0 ? jumpTrue : jumpFalse; // BPF_JMP | BPF_JSET | BPF_K
     else if (code === 0x06) return k; // BPF_RET | BPF_K
     else throw new Error(`unexpected opcode ${code}`);
   }
@@ -42,8 +47,27 @@ describe('seccomp program', () => {
       for (const nr of Object.values(tables[arch].allowed)) expect(evaluate(program, nr, AUDIT_ARCH[arch])).toBe(ALLOW);
       const denied = Array.from({ length: 512 }, (_, nr) => nr).filter((nr) => evaluate(program, nr, AUDIT_ARCH[arch]) === EPERM);
       expect(denied.length).toBe(DENIED_SYSCALLS.length);
+      expect(Array.from({ length: 512 }, (_, nr) => nr).filter((nr) => evaluate(program, nr, AUDIT_ARCH[arch]) === ENOSYS)).toEqual([435]); // clone3 only
       const other = arch === 'x64' ? AUDIT_ARCH.arm64 : AUDIT_ARCH.x64;
       expect(evaluate(program, 0, other)).toBe(KILL_PROCESS);
+    });
+  }
+
+  // linux/sched.h: what fork and pthread_create pass, and each namespace flag.
+  const SIGCHLD = 17;
+  const THREAD_FLAGS = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x80000 | 0x100000 | 0x200000 | 0x1000000; // VM FS FILES SIGHAND THREAD SYSVSEM SETTLS PARENT_SETTID CHILD_CLEARTID
+  const NAMESPACES = { NEWTIME: 0x80, NEWNS: 0x20000, NEWCGROUP: 0x2000000, NEWUTS: 0x4000000, NEWIPC: 0x8000000, NEWUSER: 0x10000000, NEWPID: 0x20000000, NEWNET: 0x40000000 };
+  for (const arch of ['x64', 'arm64'] as const) {
+    it(`on ${arch}: lets clone make processes and threads, refuses any clone that makes a namespace, and sends clone3 to clone`, () => {
+      const program = seccompProgram(arch)!;
+      const clone = arch === 'x64' ? 56 : 220;
+      expect(evaluate(program, clone, AUDIT_ARCH[arch], SIGCHLD)).toBe(ALLOW);
+      expect(evaluate(program, clone, AUDIT_ARCH[arch], THREAD_FLAGS)).toBe(ALLOW);
+      for (const flag of Object.values(NAMESPACES)) {
+        expect(evaluate(program, clone, AUDIT_ARCH[arch], flag | SIGCHLD)).toBe(EPERM);
+        expect(evaluate(program, clone, AUDIT_ARCH[arch], flag | THREAD_FLAGS)).toBe(EPERM);
+      }
+      expect(evaluate(program, 435, AUDIT_ARCH[arch], SIGCHLD)).toBe(ENOSYS);
     });
   }
 

@@ -86,7 +86,7 @@ describe('dashboard API', () => {
     expect((await post(`/api/experiments/${waiting.id}/reject`, { why: 'too risky' })).status).toBe(200);
     expect(journal.getExperiment(waiting.id)?.outcome).toEqual({ status: 'rejected', reason: 'too risky', metrics: {} });
     expect((await post(`/api/runs/${run.id}/stop`, {})).status).toBe(200);
-    expect(journal.getRun(run.id)?.options.stopRequested).toBeDefined();
+    expect(journal.listEvents(run.id).filter((event) => event.type === 'stop.requested')).toHaveLength(1);
     const detail = await get(`/api/experiments/${waiting.id}`);
     expect(detail.body.experiment.diff).toContain('+++ b/config.json');
   });

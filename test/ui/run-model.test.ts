@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRow } from '../../src/journal/journal.js';
 import type { ExperimentLine } from '../../src/journal/views.js';
-import { incumbentOf } from '../../src/lab/research.js';
+import { incumbentOf } from '../../src/lab/lineage.js';
 import { runView } from '../../src/ui/run-model.js';
 
 const line = (id: string, role: ExperimentLine['role'], score: number | null, extra: Partial<ExperimentLine> = {}): ExperimentLine => ({

@@ -51,8 +51,8 @@ export function attentionForward(out: Floats, preatt: Floats, att: Floats, qkv: 
   }
 }
 
-// dQkv (B,T,3C) += gradients from dOut (B,T,C). dPreatt, dAtt (B,NH,T,T) are scratch the caller zeroes first:
-// they accumulate as in llm.c, and the query/key gradients read them back.
+// dQkv (B,T,3C) = gradients from dOut (B,T,C), overwritten (an activation's gradient). dPreatt, dAtt (B,NH,T,T) are
+// scratch: each entry at t2 <= t is written before the query/key gradients read it back (as in llm.c).
 export function attentionBackward(
   dQkv: Floats, dPreatt: Floats, dAtt: Floats, dOut: Floats, qkv: Floats, att: Floats,
   B: number, T: number, C: number, NH: number,
@@ -60,6 +60,7 @@ export function attentionBackward(
   const C3 = 3 * C;
   const hs = C / NH;
   const scale = 1 / Math.sqrt(hs);
+  dQkv.fill(0, 0, B * T * C3); // a key's or value's gradient sums over the later positions that read it
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < NH; h++) {
@@ -75,12 +76,12 @@ export function attentionBackward(
             dot += qkv[value + i] * dOut[dOutHead + i];
             dQkv[value + i] += weight * dOut[dOutHead + i];
           }
-          dAtt[scores + t2] += dot;
+          dAtt[scores + t2] = dot;
         }
         // softmax: dPreatt = att * (dAtt - sum(att * dAtt)), the O(T) form of the Jacobian product
         let weightedSum = 0;
         for (let t2 = 0; t2 <= t; t2++) weightedSum += att[scores + t2] * dAtt[scores + t2];
-        for (let t2 = 0; t2 <= t; t2++) dPreatt[scores + t2] += att[scores + t2] * (dAtt[scores + t2] - weightedSum);
+        for (let t2 = 0; t2 <= t; t2++) dPreatt[scores + t2] = att[scores + t2] * (dAtt[scores + t2] - weightedSum);
         // preatt = scale * query . key: into dQuery and dKey
         for (let t2 = 0; t2 <= t; t2++) {
           const key = (b * T + t2) * C3 + C + h * hs;

@@ -27,11 +27,11 @@ export function crossEntropyForward(losses: Floats, probs: Floats, logits: Float
   return lossSum / BT;
 }
 
-// dLogits (BT,V) += (probs - onehot(target)) * dLossScale; dLossScale is 1 / BT for a mean loss
+// dLogits (BT,V) = (probs - onehot(target)) * dLossScale, overwritten; dLossScale is 1 / BT for a mean loss
 export function crossEntropyBackward(dLogits: Floats, probs: Floats, targets: Int32Array, dLossScale: number, BT: number, V: number): void {
   for (let row = 0; row < BT; row++) {
     const base = row * V;
-    for (let i = 0; i < V; i++) dLogits[base + i] += probs[base + i] * dLossScale;
+    for (let i = 0; i < V; i++) dLogits[base + i] = probs[base + i] * dLossScale;
     dLogits[base + targets[row]] -= dLossScale;
   }
 }

@@ -22,6 +22,6 @@ export function geluBackward(dInp: Floats, inp: Floats, dOut: Floats, N: number)
     const tanhOut = Math.tanh(GELU_SCALE * (x + GELU_CUBIC * x * x * x));
     const sech2 = 1 - tanhOut * tanhOut;
     const localGrad = 0.5 * (1 + tanhOut) + 0.5 * x * sech2 * GELU_SCALE * (1 + 3 * GELU_CUBIC * x * x);
-    dInp[i] += localGrad * dOut[i];
+    dInp[i] = localGrad * dOut[i];
   }
 }

@@ -1,9 +1,9 @@
 /**
  * Matmul (a linear layer): out = inp @ weight^T + bias, with weight stored (OC, C) as in PyTorch's nn.Linear.
  *
- * Reference kernels, but also the default trainer's hot path (~85% of a step), so arranged for speed in plain
- * JavaScript. All three products (the forward pass, dInp and dWeight) are written as one shape,
- * out (rows, cols) += a (rows, inner) @ b^T (cols, inner): dot products over contiguous memory, computed for a 4x4
+ * Reference kernels, but also the hot path (~85% of a step) where no faster backend starts, so arranged for speed
+ * in plain JavaScript. All three products (the forward pass, dInp and dWeight) are written as one shape,
+ * out (rows, cols) [+]= a (rows, inner) @ b^T (cols, inner): dot products over contiguous memory, computed for a 4x4
  * tile of outputs at once so that each value loaded is used four times (16 accumulators). The backward products
  * get that shape by transposing one or two operands first, which costs O(BT*C + BT*OC + OC*C) against the
  * O(BT*C*OC) multiply. Sums run in float64 (JavaScript numbers); tiling changes only their order.
@@ -15,13 +15,13 @@ export function matmulForward(out: Floats, inp: Floats, weight: Floats, bias: Fl
   dotProducts(out, inp, weight, bias, BT, C, OC, false);
 }
 
-// dInp (BT,C), dWeight (OC,C), dBias (OC) += gradients from dOut (BT,OC)
+// dInp (BT,C) = and dWeight (OC,C), dBias (OC) += gradients from dOut (BT,OC)
 export function matmulBackward(
   dInp: Floats, dWeight: Floats, dBias: Floats | null, dOut: Floats, inp: Floats, weight: Floats,
   BT: number, C: number, OC: number,
 ): void {
-  // dInp (BT,C) += dOut (BT,OC) @ weight (OC,C), i.e. dOut @ (weight^T)^T
-  dotProducts(dInp, dOut, transpose(weight, OC, C), null, BT, OC, C, true);
+  // dInp (BT,C) = dOut (BT,OC) @ weight (OC,C), i.e. dOut @ (weight^T)^T; an activation's gradient: overwritten
+  dotProducts(dInp, dOut, transpose(weight, OC, C), null, BT, OC, C, false);
   // dWeight (OC,C) += dOut^T (OC,BT) @ inp (BT,C), i.e. dOut^T @ (inp^T)^T
   const dOutTransposed = transpose(dOut, BT, OC); // (OC,BT)
   dotProducts(dWeight, dOutTransposed, transpose(inp, BT, C), null, OC, BT, C, true);

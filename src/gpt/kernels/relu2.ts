@@ -11,10 +11,10 @@ export function relu2Forward(out: Floats, inp: Floats, N: number): void {
   }
 }
 
-// dInp (N) += 2 max(inp, 0) * dOut
+// dInp (N) = 2 max(inp, 0) * dOut (overwritten: an activation's gradient)
 export function relu2Backward(dInp: Floats, inp: Floats, dOut: Floats, N: number): void {
   for (let i = 0; i < N; i++) {
     const x = inp[i];
-    if (x > 0) dInp[i] += 2 * x * dOut[i];
+    dInp[i] = x > 0 ? 2 * x * dOut[i] : 0;
   }
 }

@@ -8,9 +8,10 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
+import { BadInputError } from '../../task/errors.js';
 
 /** A `--model` that cannot be served: unknown provider, missing key or base URL. Not retryable: a usage error. */
-export class ModelSpecError extends Error {
+export class ModelSpecError extends BadInputError {
   override name = 'ModelSpecError';
 }
 

@@ -15,7 +15,7 @@ import { loadPrompt, renderPrompt } from './prompts.js';
 import { DEFAULT_RETRY, type RetryOptions, withRetries } from './retry.js';
 import { DEFAULT_STRATEGY, type NodeChoice, type StrategyOptions, chooseNode } from './strategy.js';
 import { type Submission, createTools } from './tools.js';
-import { Workbench } from './workbench.js';
+import { Workbench } from '../workbench.js';
 
 export interface LlmResearcherOptions extends BudgetLimits {
   model: LanguageModel;
@@ -54,6 +54,7 @@ export class LlmResearcher implements Researcher {
   }
 
   async propose(context: ResearchContext): Promise<Proposal | null> {
+    context.signal.throwIfAborted();
     const record = context.record ?? (() => 0);
     if (this.meter.spent()) {
       record('llm.budget', { reason: this.meter.spent(), ...this.meter.snapshot() });
@@ -110,7 +111,7 @@ export class LlmResearcher implements Researcher {
         messages.push({ role: 'user', content: loadPrompt('nudge') });
       }
     }
-    if (context.signal.aborted) return null;
+    context.signal.throwIfAborted();
     // Out of steps or nudges: a staged change is still worth running; with none, this researcher has nothing to try.
     if (workbench.editCount > 0) return this.proposal(choice, workbench, { description: `${workbench.describeChange()} (submitted by the lab: the model stopped)` });
     record('llm.gave-up', { mode: choice.mode, parentId: choice.parent.id, steps: maxSteps, nudges });

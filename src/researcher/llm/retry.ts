@@ -6,9 +6,10 @@
  * Is not: tool-call repair (a malformed tool call is answered to the model, see researcher.ts).
  */
 import { APICallError } from 'ai';
+import { FailureError } from '../../task/errors.js';
 
 /** A model call that failed for good: retries exhausted or an error no retry can fix. Ends the run (an infrastructure fault). */
-export class ModelCallError extends Error {
+export class ModelCallError extends FailureError {
   override name = 'ModelCallError';
   constructor(message: string, readonly attempts: number, options?: { cause?: unknown }) {
     super(message, options);

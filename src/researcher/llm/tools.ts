@@ -7,7 +7,7 @@ import { tool } from 'ai';
 import { z } from 'zod';
 import { ChangeError } from '../../task/errors.js';
 import { describeExperiment } from './history.js';
-import { ToolError, type Workbench } from './workbench.js';
+import { ToolError, type Workbench } from '../workbench.js';
 
 export interface Submission { description: string }
 

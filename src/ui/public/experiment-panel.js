@@ -46,7 +46,11 @@ export async function openExperiment(experimentId, runId, act) {
     panel.replaceChildren(h('p', {}, String(error.message)));
     return;
   }
-  const { experiment, parent, logs, metrics } = detail;
+  const { experiment, parent, logs, metrics, artifacts } = detail;
+  const seed = typeof experiment.metadata.seed === 'number' ? ` · harness seed ${experiment.metadata.seed}` : '';
+  const artifactsLine = !artifacts || artifacts.state === 'none' ? `artifacts: none${seed}`
+    : artifacts.state === 'pruned' ? `artifacts: pruned ${formatTime(artifacts.prunedAt)} (retention keeps the incumbent's, the accepted and the latest)${seed}`
+    : `artifacts: ${artifacts.path}${seed}`;
   const outcome = experiment.outcome;
   const line = { state: experiment.state, status: outcome?.status ?? null, accepted: experiment.accepted, approval: experiment.metadata.approval ?? null };
   const waiting = experiment.state === 'awaiting-approval' || experiment.metadata.approval === 'pending';
@@ -67,6 +71,7 @@ export async function openExperiment(experimentId, runId, act) {
     h('h3', {}, 'Change'), diffView(experiment.diff),
     Object.keys(experiment.change.knobs).length ? h('p', { class: 'mono small-text' }, `knobs: ${JSON.stringify(experiment.change.knobs)}`) : null,
     h('h3', {}, 'Metrics'), metricsTable(metrics),
+    h('p', { class: 'muted small-text mono', id: 'artifacts-line' }, artifactsLine),
     h('h3', {}, 'Logs'), logView('stdout', logs.stdout) ?? h('p', { class: 'muted' }, 'No logs recorded.'), logView('stderr', logs.stderr),
     experiment.metadata.gate ? h('div', {}, h('h3', {}, 'Gate'), h('pre', { class: 'small-text' }, JSON.stringify(experiment.metadata.gate, null, 2))) : null);
 }

@@ -4,7 +4,7 @@
  * those rows (src/stats: computeHorizons + horizonPlotSpec, rendered to SVG on the server, cached until the
  * journal changes). No results yet is an empty state, not an error.
  *
- * What `successor bench` stores (src/bench/run-suite.ts BenchResult), parsed leniently here so extra fields are
+ * What `successor bench` stores (src/suites/run-suite.ts BenchResult), parsed leniently here so extra fields are
  * fine: cache key `bench:latest` = { suite, finishedAt, rows: [{ researcher, task, family, humanMinutes,
  * normalisation: { normalised } | null, success }] }.
  */

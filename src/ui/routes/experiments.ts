@@ -9,6 +9,7 @@ import { Hono, type Context } from 'hono';
 import { z } from 'zod';
 import type { ExperimentRow } from '../../journal/journal.js';
 import { ControlError, approveExperiment, rejectExperiment } from '../../lab/control.js';
+import { prunedOf } from '../../lab/retention.js';
 import { ExperimentId } from '../../task/ids.js';
 import type { LabAccess } from '../lab-access.js';
 
@@ -35,6 +36,13 @@ function logsOf(experiment: ExperimentRow): Record<string, { text: string; trunc
   return { stdout: tail(join(experiment.logPath, 'stdout.log'), LOG_TAIL_BYTES), stderr: tail(join(experiment.logPath, 'stderr.log'), LOG_TAIL_BYTES) };
 }
 
+/** Where the experiment's artifacts are, or that retention pruned them (src/lab/retention.ts), or that it left none. */
+function artifactsOf(experiment: ExperimentRow): { state: 'kept' | 'pruned' | 'none'; path: string | null; prunedAt: string | null } {
+  const pruned = prunedOf(experiment);
+  if (pruned) return { state: 'pruned', path: experiment.artifactsPath, prunedAt: pruned.at };
+  return { state: experiment.artifactsPath ? 'kept' : 'none', path: experiment.artifactsPath, prunedAt: null };
+}
+
 export function experimentRoutes(access: LabAccess): Hono {
   const app = new Hono();
   const find = (id: string): ExperimentRow | undefined => {
@@ -51,6 +59,7 @@ export function experimentRoutes(access: LabAccess): Hono {
       parent: parent ? { id: parent.id, seq: parent.seq, runId: parent.runId, description: parent.description } : null,
       logs: logsOf(experiment),
       metrics: experiment.outcome?.metrics ?? {},
+      artifacts: artifactsOf(experiment),
     });
   });
 

@@ -3,7 +3,8 @@
  * model trained in the run on the run's text passes, while weights trained before it (on another key's text, or on
  * Moby Dick) miss the target by far, whatever the run prints about itself. The one physical bound rests on what the
  * harness holds: a loss below the exact likelihood of the test sample under its source (the run saw the test text)
- * is `suspect`. Also the lab's measurement of the machine's FLOP/s (src/task/machine.ts), which scorers may use.
+ * is `suspect`. Also the lab's measurement of the machine's FLOP/s (src/task/machine.ts), which scorers may use: it
+ * must stay above what the lab's own native kernels do, or a fast honest run would be held as impossible.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -13,7 +14,9 @@ import { TrainConfig } from '../../src/gpt/config.js';
 import { loadMobyDick } from '../../src/gpt/data.js';
 import { evaluateCheckpoint } from '../../src/gpt/evaluate.js';
 import { prepareData, train } from '../../src/gpt/train.js';
-import { PEAK_FACTOR, machineFlops, measureKernelFlops } from '../../src/task/machine.js';
+import { createNativeBackend } from '../../src/gpt/backend-native.js';
+import { loadNativeLibrary } from '../../src/gpt/native/library.js';
+import { FMA_PEAK_FACTOR, PEAK_FACTOR, machineFlops, measureFmaPeakFlops, measureKernelFlops, peakFlopsOf } from '../../src/task/machine.js';
 import { ScorerReport } from '../../src/task/scorer-report.js';
 import { runTrustedScript } from '../../src/task/trusted-script.js';
 import { createLanguage, generateText } from '../../tasks/lm-speedrun/harness/language.js';
@@ -114,15 +117,47 @@ describe('the lm-speedrun scorer', () => {
 });
 
 describe("the machine's FLOP/s", () => {
-  it('is measured with the lab kernel, kept per machine, and re-measured when the file is unreadable', async () => {
+  it('is measured with the lab kernels, kept per machine, and re-measured when the file is unreadable or from an older lab', async () => {
     const kernel = await measureKernelFlops();
     expect(kernel).toBeGreaterThan(1e8); // a plausibility check, not a benchmark
     expect(kernel).toBeLessThan(1e12);
-    const home = join(scratch.path, 'machine-home');
-    mkdirSync(home);
-    writeFileSync(join(home, 'machine.json'), '{ not json');
-    const measured = await machineFlops(home);
-    expect(measured.peakFlops).toBeCloseTo(PEAK_FACTOR * measured.kernelFlopsPerCore * cpus().length, 0);
-    expect(JSON.parse(readFileSync(join(home, 'machine.json'), 'utf8')).kernelFlopsPerCore).toBe(measured.kernelFlopsPerCore);
+    for (const stale of ['{ not json', JSON.stringify({ machine: 'x', kernelFlopsPerCore: 1, measuredAt: 'then' })]) {
+      const home = join(scratch.path, `machine-home-${counter++}`);
+      mkdirSync(home);
+      writeFileSync(join(home, 'machine.json'), stale);
+      const measured = await machineFlops(home);
+      expect(measured.peakFlops).toBeCloseTo(peakFlopsOf(measured), 0);
+      expect(measured.peakFlops).toBeGreaterThanOrEqual(PEAK_FACTOR * measured.kernelFlopsPerCore * cpus().length);
+      expect(measured.peakFlops).toBeGreaterThanOrEqual(FMA_PEAK_FACTOR * (measured.fmaPeakFlopsPerCore ?? 0) * cpus().length);
+      const kept = JSON.parse(readFileSync(join(home, 'machine.json'), 'utf8')) as Record<string, unknown>;
+      expect(kept).toMatchObject({ kernelFlopsPerCore: measured.kernelFlopsPerCore, fmaPeakFlopsPerCore: measured.fmaPeakFlopsPerCore });
+    }
+  }, 60_000);
+
+  it("stays above what the lab's fastest kernels do on one core, so a fast honest run is never held as impossible", async () => {
+    const load = loadNativeLibrary();
+    if (!load.ok) return; // no C compiler: the wasm kernels are the fastest, and the bound is 8x theirs
+    const fmaPeak = measureFmaPeakFlops();
+    expect(fmaPeak).not.toBeNull();
+    // The native matmul on one thread, the best of 100 calls: the kernel that does most of a run's arithmetic.
+    const made = createNativeBackend({ threads: 1 });
+    if (!made.ok) throw new Error(made.reason);
+    const backend = made.backend;
+    const [BT, C, OC] = [256, 256, 512];
+    const input = backend.allocate(BT * C).fill(0.5); // (BT, C)
+    const weight = backend.allocate(OC * C).fill(0.25); // (OC, C)
+    const out = backend.allocate(BT * OC); // (BT, OC)
+    let best = 0;
+    for (let repetition = 0; repetition < 100; repetition++) {
+      const started = performance.now();
+      backend.matmulForward(out, input, weight, null, BT, C, OC);
+      const seconds = (performance.now() - started) / 1000;
+      if (seconds > 0) best = Math.max(best, (2 * BT * C * OC) / seconds);
+    }
+    await backend.dispose();
+    // Measured at the same moment, under the same load: the native kernel is under the core's FMA peak, and the
+    // bound is twice that peak (or more) whatever the wasm kernel measured.
+    expect(best).toBeLessThan(1.1 * fmaPeak!);
+    expect(best).toBeLessThan(peakFlopsOf({ kernelFlopsPerCore: await measureKernelFlops(), fmaPeakFlopsPerCore: fmaPeak }, 1) / 1.8);
   }, 60_000);
 });

@@ -30,6 +30,7 @@ interface ResearchFlags {
   generations: string;
   repeats: string;
   alpha: string;
+  minGain: string;
   sandbox: string;
   keepArtifacts?: string;
   resume?: string;
@@ -120,6 +121,7 @@ export function register(program: Command): void {
     .option('--generations <n>', 'adopt each run\'s best as the next run\'s baseline, this many times', '1')
     .option('--repeats <n>', 'runs per configuration compared by the gate', String(DEFAULT_GATE.repeats))
     .option('--alpha <p>', 'significance level of the gate', String(DEFAULT_GATE.alpha))
+    .option('--min-gain <fraction>', 'the smallest gain worth accepting, e.g. 0.02 for 2% (default: any real gain)', String(DEFAULT_GATE.minRelativeGain))
     .option(...SANDBOX_FLAG)
     .option(...CONTENTION_FLAG)
     .option('--no-early-stop', 'run every candidate to the end, even when its progress lines show it behind the incumbent')
@@ -151,7 +153,7 @@ export function register(program: Command): void {
           seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
           ...(contentionLimit !== undefined ? { contentionLimit } : {}),
           ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
-          gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha) },
+          gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha), minRelativeGain: number('min-gain', flags.minGain) },
         });
         const journal = openLabJournal();
         let researcher: Researcher;

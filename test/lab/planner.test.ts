@@ -221,8 +221,11 @@ describe('capSeconds and assessFinished', () => {
     const clear = assessFinished(noisy, candidate, { status: 'ok', score: 8, metrics: {} }, 16);
     expect(clear.claim).toBe(true);
     expect(clear.screening?.gain).toBeCloseTo(Math.log(10 / 8));
-    // Never below the smallest gain worth having (1%), however quiet.
-    expect(assessFinished(quiet, candidate, { status: 'ok', score: 9.95, metrics: {} }, 16).claim).toBe(false);
+    // By default any gain past the noise (0.5% on a quiet incumbent); never below the smallest gain the user asked
+    // for (--min-gain 0.01), however quiet.
+    expect(assessFinished(quiet, candidate, { status: 'ok', score: 9.95, metrics: {} }, 16).claim).toBe(true);
+    const demanding = input(baseline([10, 10.01, 9.99]), {}, { task: 't', researcher: 'search', gate: { minRelativeGain: 0.01 } });
+    expect(assessFinished(demanding, candidate, { status: 'ok', score: 9.95, metrics: {} }, 16).claim).toBe(false);
     const smuggled = assessFinished(facts, candidate, { status: 'ok', score: 0.5, metrics: {} }, 16);
     expect(smuggled).toMatchObject({ claim: true, outcome: { status: 'suspect', metrics: { bound: 'gain' } } });
     const capped = assessFinished(facts, candidate, { status: 'timeout', reason: 'killed', metrics: {} }, 16);

@@ -14,7 +14,7 @@ import { loadTask } from '../../src/task/loader.js';
 import { prepareTask } from '../../src/task/prepare.js';
 import { defaultAssignment } from '../../src/task/space.js';
 import { createLanguage, DEFAULT_LANGUAGE, generateText, type Language, transitionProbability } from '../../tasks/lm-speedrun/harness/language.js';
-import { entropyRate, prefixProbability, sampleNats } from '../../tasks/lm-speedrun/harness/likelihood.js';
+import { entropyRate, prefixProbability, rowEntropy, sampleNats } from '../../tasks/lm-speedrun/harness/likelihood.js';
 import { temporaryDir } from '../lab/fixtures.js';
 
 const KEY_A = 'a'.repeat(64);
@@ -70,6 +70,17 @@ describe('the lm-speedrun language', () => {
     const words = sample.filter((byte) => byte === SPACE || byte === NEWLINE).length;
     expect(Math.abs(sample.length / words - rate.bytesPerWord) / rate.bytesPerWord).toBeLessThan(0.01);
   }, 60_000);
+
+  it("computes each word's next-word entropy in O(K) exactly as the full row over the lexicon gives it", () => {
+    for (const word of [0, 1, 17, 1000, DEFAULT_LANGUAGE.vocabularySize - 1]) {
+      let direct = 0;
+      for (let next = 0; next < DEFAULT_LANGUAGE.vocabularySize; next++) {
+        const probability = transitionProbability(a, word, next);
+        direct -= probability * Math.log(probability);
+      }
+      expect(rowEntropy(a, word)).toBeCloseTo(direct, 10);
+    }
+  });
 
   it('has a floor that varies little from key to key, so fixed targets work', () => {
     const rates = Array.from({ length: 6 }, (_, index) => entropyRate(createLanguage(keyOf(index))).natsPerByte);

@@ -71,6 +71,34 @@ export function sampleNats(language: Language, text: Uint8Array, scoredBytes: nu
   return nats + Math.log(prefixProbability(language, -1, text.subarray(0, 1)));
 }
 
+/** -x ln x, with 0 ln 0 = 0. */
+const plogp = (probability: number): number => (probability > 0 ? -probability * Math.log(probability) : 0);
+
+const backgroundEntropies = new WeakMap<Language, number>();
+
+/**
+ * H(P(. | word)) in nats, in O(K): the row is (1 - lambda) u everywhere plus lambda q on the word's K distinct
+ * successors, so it is the entropy of (1 - lambda) u (the same for every word, computed once per language) with the
+ * K successors' terms swapped for their true ones.
+ */
+export function rowEntropy(language: Language, word: number): number {
+  const { unigram, successorVector, successorIds, options } = language;
+  const K = successorVector.length;
+  const lambda = options.successorWeight;
+  let background = backgroundEntropies.get(language);
+  if (background === undefined) {
+    background = 0;
+    for (let next = 0; next < unigram.length; next++) background += plogp((1 - lambda) * unigram[next]);
+    backgroundEntropies.set(language, background);
+  }
+  let entropy = background;
+  for (let slot = 0; slot < K; slot++) {
+    const next = successorIds[word * K + slot];
+    entropy += plogp((1 - lambda) * unigram[next] + lambda * successorVector[slot]) - plogp((1 - lambda) * unigram[next]);
+  }
+  return entropy;
+}
+
 /**
  * The language's exact entropy rate: H = sum_w pi(w) H(P(.|w)) nats per word, with pi the stationary distribution
  * (pi = lambda pi Q + (1 - lambda) u, solved by iteration), and per byte H / E_pi[letters + 1].
@@ -93,13 +121,8 @@ export function entropyRate(language: Language): { natsPerWord: number; natsPerB
   }
   let natsPerWord = 0;
   let bytesPerWord = 0;
-  const row = new Float64Array(V);
   for (let word = 0; word < V; word++) {
-    for (let next = 0; next < V; next++) row[next] = (1 - lambda) * unigram[next];
-    for (let slot = 0; slot < K; slot++) row[successorIds[word * K + slot]] += lambda * successorVector[slot];
-    let entropy = 0;
-    for (let next = 0; next < V; next++) if (row[next] > 0) entropy -= row[next] * Math.log(row[next]);
-    natsPerWord += stationary[word] * entropy;
+    natsPerWord += stationary[word] * rowEntropy(language, word);
     bytesPerWord += stationary[word] * (words[word].length + 1);
   }
   let unigramNatsPerWord = 0;

@@ -38,7 +38,15 @@ function countModelNats(text: Uint8Array, order: number): number {
   return nats / total;
 }
 
-const rows = [];
+interface Row {
+  key: string;
+  entropyRate: number;
+  order0: number;
+  order1: number;
+  order2: number;
+}
+
+const rows: Row[] = [];
 for (let index = 0; index < keyCount; index++) {
   const key = randomBytes(32).toString('hex');
   const language = createLanguage(key);
@@ -54,7 +62,7 @@ for (let index = 0; index < keyCount; index++) {
 const fixed = (value: number) => value.toFixed(3);
 console.log('key       entropy rate  letters (order 0)  bigrams (order 1)  trigrams (order 2)   nats/byte');
 for (const row of rows) console.log(`${row.key}  ${fixed(row.entropyRate).padStart(12)}  ${fixed(row.order0).padStart(17)}  ${fixed(row.order1).padStart(17)}  ${fixed(row.order2).padStart(18)}`);
-const spread = (pick: (row: (typeof rows)[number]) => number) => {
+const spread = (pick: (row: Row) => number) => {
   const values = rows.map(pick);
   return `${fixed(Math.min(...values))}-${fixed(Math.max(...values))}`;
 };

@@ -130,7 +130,7 @@ beforeAll(async () => {
   // defence each one tests is reached; early stop has its own tests (test/lab/early-stop.test.ts).
   const replay = join(scratch.path, 'redteam.json');
   writeFileSync(replay, JSON.stringify(cases.map((hack) => ({ change: hack.change, description: hack.description, ...(hack.parent ? { parent: hack.parent } : {}) }))));
-  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--no-early-stop', '--json'], 600_000);
+  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--no-early-stop', '--json'], 900_000);
   if (process.env.REDTEAM_DEBUG) writeFileSync(process.env.REDTEAM_DEBUG, research.stderr);
   if (research.code !== 0) throw new Error(`research failed (${research.code}):\n${research.stderr.slice(-3000)}`);
   const journal = openJournal(join(home, 'successor.db'), { readonly: true });
@@ -143,7 +143,7 @@ beforeAll(async () => {
   } finally {
     journal.close();
   }
-}, 720_000);
+}, 1_020_000);
 
 afterAll(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));

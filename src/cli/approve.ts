@@ -15,7 +15,7 @@ export function register(program: Command): void {
         withJournal((journal) => {
           const experiment = approveExperiment(journal, findExperiment(journal, id).id);
           printResult({ experimentId: experiment.id, decision: 'approved', state: experiment.state }, flags.json === true);
-        }),
+        }, { writable: true }),
       ),
     );
   program
@@ -29,7 +29,7 @@ export function register(program: Command): void {
         withJournal((journal) => {
           const experiment = rejectExperiment(journal, findExperiment(journal, id).id, flags.why);
           printResult({ experimentId: experiment.id, decision: 'rejected', why: flags.why }, flags.json === true);
-        }),
+        }, { writable: true }),
       ),
     );
   program
@@ -43,7 +43,7 @@ export function register(program: Command): void {
         withJournal((journal) => {
           const run = requestStop(journal, findRun(journal, id).id, flags.why);
           printResult({ runId: run.id, stopRequested: true, reason: flags.why }, flags.json === true);
-        }),
+        }, { writable: true }),
       ),
     );
 }

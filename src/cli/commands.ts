@@ -5,6 +5,7 @@ import { register as control } from './approve.js';
 import { register as audit } from './audit.js';
 import { register as bench } from './bench.js';
 import { register as diff } from './diff.js';
+import { register as doctor } from './doctor.js';
 import { register as runs } from './runs.js';
 import { register as show } from './show.js';
 import { register as task } from './task.js';
@@ -20,7 +21,7 @@ import { register as worker } from './worker.js';
 
 type Register = (program: Command) => void;
 
-const commands: Register[] = [research, task, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, ui, bench, mcp];
+const commands: Register[] = [doctor, research, task, runs, show, diff, adopt, control, audit, train, evaluate, sample, horizon, trend, worker, ui, bench, mcp];
 
 export function registerCommands(program: Command): void {
   for (const register of commands) register(program);

@@ -6,8 +6,13 @@
 import { ZodError } from 'zod';
 import { CheckpointError } from '../gpt/checkpoint.js';
 import { DataError } from '../gpt/data.js';
+import { isCorruptionCode } from '../journal/errors.js';
+import { journalPath } from '../journal/paths.js';
 import { RecordsError } from '../stats/records.js';
 import { BadInputError, FailureError, SuccessorError, describeZodError } from '../task/errors.js';
+import { formatNumber } from '../task/format-number.js';
+
+export { formatNumber, formatRatio, formatSeconds } from '../task/format-number.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -30,11 +35,21 @@ export { describeZodError };
 /**
  * The error family (src/task/errors.ts) says what an error means; the floors that depend on nothing (src/gpt,
  * src/stats) have their own bad-input errors (a damaged checkpoint, unreadable data, a malformed records file).
+ * SQLite's "not a database" and "malformed" met in the middle of a query are a damaged journal: the user's file.
  */
 function kindOf(error: unknown): SuccessorError['kind'] | 'bug' {
   if (error instanceof SuccessorError) return error.kind;
   if (error instanceof ZodError || error instanceof CheckpointError || error instanceof DataError || error instanceof RecordsError) return 'bad-input';
+  if (isCorruptionCode((error as { code?: unknown })?.code)) return 'bad-input';
   return 'bug';
+}
+
+function messageOf(error: unknown): string {
+  if (error instanceof ZodError) return `invalid input: ${describeZodError(error)}`;
+  if (!(error instanceof SuccessorError) && isCorruptionCode((error as { code?: unknown })?.code)) {
+    return `the journal at ${journalPath()} is damaged: ${(error as Error).message}`;
+  }
+  return (error as Error).message;
 }
 
 /** Wraps a command action with the exit-code contract. */
@@ -50,8 +65,7 @@ export function action<Args extends unknown[]>(run: (...args: Args) => Promise<n
         process.exitCode = EXIT_FAILURE;
         return;
       }
-      const message = error instanceof ZodError ? `invalid input: ${describeZodError(error)}` : (error as Error).message;
-      process.stderr.write(`successor: ${message}\n`);
+      process.stderr.write(`successor: ${messageOf(error)}\n`);
       process.exitCode = kind === 'bad-input' ? EXIT_USAGE : EXIT_FAILURE;
     }
   };
@@ -67,11 +81,6 @@ export function printResult(result: Record<string, unknown>, json: boolean): voi
     const text = typeof value === 'number' ? formatNumber(value) : typeof value === 'string' ? value : JSON.stringify(value);
     process.stdout.write(`${key}: ${text}\n`);
   }
-}
-
-export function formatNumber(value: number): string {
-  if (Number.isInteger(value)) return String(value);
-  return Math.abs(value) >= 100 ? value.toFixed(1) : value.toPrecision(5);
 }
 
 /** Parses a number flag, rejecting NaN and anything outside [min, max]. */

@@ -88,14 +88,16 @@ export interface ComposedResearcher {
  * resumed run keeps its stored settings, flags given now win, and its token and dollar budgets count on from what
  * it already spent, across its earlier generations). API keys stay in this process's environment.
  */
-export async function composeResearcher(name: string, seed: number, journal: Journal, flags: LlmFlags = {}, resumed?: RunRow): Promise<ComposedResearcher> {
+export async function composeResearcher(name: string, seed: number, journal: Journal | undefined, flags: LlmFlags = {}, resumed?: RunRow,
+  fromFile?: Record<string, unknown>): Promise<ComposedResearcher> {
   if (name !== 'llm') return { researcher: createBuiltinResearcher(name, { seed }) };
   const { createLlmResearcher } = await import('../researcher/llm/create.js');
   const { ModelSpecError } = await import('../researcher/llm/models.js');
   const { usageOf } = await import('../researcher/llm/budget.js');
   const { optionsOf } = await import('../lab/options.js');
-  const stored = (resumed ? optionsOf(resumed).researcherSettings : undefined) ?? {};
-  const spent = resumed ? usageOf(runChain(journal, resumed).flatMap((run) => journal.listEvents(run.id).filter((event) => event.type === 'llm.call').map((event) => event.payload))) : undefined;
+  // A resumed run's stored settings, or a config file's (`researcherSettings`); flags given now win over either.
+  const stored = (resumed ? optionsOf(resumed).researcherSettings : fromFile) ?? {};
+  const spent = resumed && journal ? usageOf(runChain(journal, resumed).flatMap((run) => journal.listEvents(run.id).filter((event) => event.type === 'llm.call').map((event) => event.payload))) : undefined;
   const price = (flag: string, value?: string) => (value === undefined ? undefined : parseNumber(flag, value, { min: 0 }));
   const given = {
     model: flags.model,
@@ -107,7 +109,7 @@ export async function composeResearcher(name: string, seed: number, journal: Jou
     stream: flags.stream,
   };
   const merged = { ...stored, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
-  if (typeof merged.model !== 'string') throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, ollama:qwen2.5-coder:7b)');
+  if (typeof merged.model !== 'string') throw new UsageError('--researcher llm needs --model PROVIDER:MODEL (e.g. openai:gpt-4.1-mini, anthropic/claude-sonnet-4-5, ollama:qwen2.5-coder:7b)');
   const settings = LlmRunSettings.safeParse(merged);
   if (!settings.success) throw new UsageError(`the llm researcher's settings: ${describeZodError(settings.error)}`);
   try {

@@ -1,10 +1,12 @@
-/** `successor diff EXP`: the experiment's workspace against its parent's, or against the run's baseline. */
+/**
+ * `successor diff EXP`: the experiment's workspace against its parent's, or against the run's baseline. Read-only:
+ * both sides are materialised in a temporary folder outside the lab's state, then removed.
+ */
 import type { Command } from 'commander';
 import { diffLineages } from '../lab/diff.js';
 import { lineageOf } from '../lab/lineage.js';
-import { stateDir } from '../journal/paths.js';
 import { loadTask } from '../task/loader.js';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { action } from './common.js';
 import { findExperiment, withJournal } from './lab-state.js';
 
@@ -25,7 +27,7 @@ export function register(program: Command): void {
           const root = journal.listExperiments(run.id).find((other) => other.role === 'baseline');
           const reference = flags.against === 'baseline' ? root : experiment.parentId ? journal.getExperiment(experiment.parentId) : undefined;
           const diff = reference
-            ? diffLineages(task, lineageOf(journal, task, reference), lineageOf(journal, task, experiment), join(stateDir(), 'scratch'))
+            ? diffLineages(task, lineageOf(journal, task, reference), lineageOf(journal, task, experiment), tmpdir())
             : '';
           if (flags.json) process.stdout.write(`${JSON.stringify({ experimentId: experiment.id, against: flags.against, diff })}\n`);
           else process.stdout.write(diff || '(no difference)\n');

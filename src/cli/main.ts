@@ -4,6 +4,10 @@
  */
 import { Command } from 'commander';
 import { registerCommands } from './commands.js';
+import { loadEnvFile } from './env-file.js';
+
+// API keys from ./.env, for this process only (never a sandbox's environment: the harness builds its own).
+loadEnvFile();
 
 const program = new Command()
   .name('successor')

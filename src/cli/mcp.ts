@@ -40,8 +40,8 @@ export function register(program: Command): void {
           ...(contentionLimit !== undefined ? { contentionLimit } : {}),
         });
         const task = loadTask(options.task);
+        const executor = await createExecutor('local', options.sandboxMode); // before the journal: a refusal leaves no state
         const journal = openLabJournal();
-        const executor = await createExecutor('local', options.sandboxMode);
         // Imported here: the MCP SDK is only needed by this command.
         const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
         const { McpResearcher } = await import('../mcp/researcher.js');

@@ -4,21 +4,26 @@
  */
 import type { Command } from 'commander';
 import { journalPath, stateDir } from '../journal/paths.js';
-import type { LabEvent } from '../lab/events.js';
-import { DEFAULT_GATE, optionsOf, parseRunOptions } from '../lab/options.js';
+import { DEFAULT_GATE, RunOptionsError, type SandboxMode, type RunOptions, type RunOptionsInput, optionsOf, parseRunOptions } from '../lab/options.js';
 import { writeRunReport } from '../lab/report.js';
 import { type ResearchRequest, research } from '../lab/start.js';
 import { DEFAULT_KEEP_ARTIFACTS } from '../lab/retention.js';
 import type { RunSummary } from '../lab/summary.js';
+import { resolveEnvironment } from '../task/environment.js';
 import { FailureError } from '../task/errors.js';
+import { loadTask } from '../task/loader.js';
 import { RunId } from '../task/ids.js';
-import { isScored } from '../task/outcome.js';
 import type { Executor } from '../executor/types.js';
+import { type Journal, type ModelUsage, describeUsage } from '../journal/journal.js';
 import type { Researcher } from '../researcher/types.js';
-import { CommandFailure, UsageError, action, formatNumber, parseDurationSeconds, parseNumber } from './common.js';
-import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, parseContentionLimit, createExecutor, openLabJournal, parseSandboxMode } from './compose.js';
+import { CommandFailure, UsageError, action, formatNumber, formatRatio, parseDurationSeconds, parseNumber } from './common.js';
+import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
+import { openExistingJournal } from './lab-state.js';
+import { LiveProgress } from './progress.js';
+import { layerFlags, readRunConfig } from './run-config.js';
 
 interface ResearchFlags {
+  config?: string;
   task: string;
   researcher: string;
   budget?: string;
@@ -52,42 +57,18 @@ interface ResearchFlags {
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
 
-function progressLine(event: LabEvent): string | null {
-  switch (event.type) {
-    case 'note':
-      return event.message;
-    case 'experiment.started': {
-      const { experiment } = event;
-      const cap = event.capSeconds ? ` (cap ${formatNumber(event.capSeconds)}s)` : '';
-      return `#${experiment.seq} ${experiment.role} ${experiment.description}${cap} ...`;
-    }
-    case 'experiment.finished': {
-      const { experiment } = event;
-      const outcome = experiment.outcome;
-      const result = !outcome ? '?' : isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason.slice(0, 120)}`;
-      const claim = experiment.metadata.claim ? ' — claims a win, repeating' : '';
-      const budget = event.budgetLeftSeconds === null ? '' : `, budget left ${Math.round(event.budgetLeftSeconds / 60)}m`;
-      return `#${experiment.seq} ${experiment.role} ${experiment.description}: ${result}${claim} (best ${event.best === null ? '-' : formatNumber(event.best)}${budget})`;
-    }
-    case 'gate':
-      return `#${event.experiment.seq} gate: ${event.accepted ? 'ACCEPTED' : 'rejected'} — ${event.detail}`;
-    case 'experiment.progress':
-      return null;
-  }
-}
-
-function printSummary(summary: RunSummary, reportPath: string, generation0: RunSummary | undefined): void {
+function printSummary(summary: RunSummary, reportPath: string, generation0: RunSummary | undefined, model: ModelUsage): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   out(`run: ${summary.runId} (${summary.task}, researcher ${summary.researcher}) — ${summary.stopReason}`);
   out(`experiments: ${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted) ${JSON.stringify(summary.outcomes)}`);
   out(`baseline: ${formatSeconds(summary.baselineScore)} over ${summary.baselineSamples.length} runs [${summary.baselineSamples.map(formatNumber).join(', ')}]`);
   const failed = summary.bestFailedRuns ? `, ${summary.bestFailedRuns} more failed` : '';
   out(`best: ${formatSeconds(summary.bestScore)} over ${summary.bestSamples.length} runs [${summary.bestSamples.map(formatNumber).join(', ')}]${failed} — ${summary.bestDescription}`);
-  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('-')})` : '';
+  const ci = summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map(formatRatio).join('-')})` : '';
   const verdict = summary.accepted === 0 ? ' — nothing accepted' : '';
-  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x`}${ci}${verdict}`);
+  out(`${summary.speedup !== undefined ? 'speedup' : 'gain'}: ${summary.gain === null ? '-' : `${formatRatio(summary.gain)}x`}${ci}${verdict}`);
   if (generation0 && generation0 !== summary && summary.gainOverGeneration0) {
-    out(`over generation 0's baseline: ${summary.gainOverGeneration0.toFixed(2)}x`);
+    out(`over generation 0's baseline: ${formatRatio(summary.gainOverGeneration0)}x`);
   }
   if (summary.timeSpent) {
     const { calibrating, screening, confirming, reverifying } = summary.timeSpent;
@@ -95,14 +76,51 @@ function printSummary(summary: RunSummary, reportPath: string, generation0: RunS
   }
   for (const demotion of summary.demoted ?? []) out(`demoted: ${demotion}`);
   for (const note of summary.notes ?? []) out(`note: ${note}`);
+  if (model.calls > 0) out(`model: ${describeUsage(model)}`);
   if (summary.bestChange) out(`winning change:\n${summary.bestChange.trimEnd()}`);
   out(`report: ${reportPath}`);
+}
+
+interface Prepared { journal: Journal; researcher: Researcher; request: ResearchRequest; executor: Executor }
+
+/** A new run: researcher and executor first, the journal last, so a refusal on the way leaves no state behind. */
+async function startRun(options: RunOptions, flags: ResearchFlags, sandboxMode: SandboxMode, generations: number): Promise<Prepared> {
+  const composed = await composeResearcher(options.researcher, options.seed, undefined, flags, undefined, options.researcherSettings);
+  const request: ResearchRequest = { options: { ...options, ...(composed.settings ? { researcherSettings: composed.settings } : {}) }, generations };
+  const executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+  try {
+    return { journal: openLabJournal(), researcher: composed.researcher, request, executor };
+  } catch (error) {
+    await executor.close();
+    throw error;
+  }
+}
+
+/** A stopped or killed run, continued: its journal must exist already; budgets given again extend it. */
+async function resumeRun(runId: RunId, flags: ResearchFlags, sandboxMode: SandboxMode, generations: number,
+  given: { budgetSeconds: number | null; maxExperiments: number | null; maxCpuSeconds: number | null; parallel: number }): Promise<Prepared> {
+  const journal = openExistingJournal({ writable: true });
+  try {
+    const resumed = journal.getRun(runId);
+    if (!resumed) throw new UsageError(`no run ${runId} in ${journalPath()}`);
+    const composed = await composeResearcher(resumed.researcher, optionsOf(resumed).seed, journal, flags, resumed);
+    const request: ResearchRequest = { resume: runId, generations, overrides: {
+      budgetSeconds: flags.budget ? given.budgetSeconds ?? undefined : undefined, maxExperiments: given.maxExperiments ?? undefined,
+      maxCpuSeconds: given.maxCpuSeconds ?? undefined, parallel: flags.parallel !== '1' ? given.parallel : undefined, researcherSettings: composed.settings,
+    } };
+    const executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+    return { journal, researcher: composed.researcher, request, executor };
+  } catch (error) {
+    journal.close();
+    throw error;
+  }
 }
 
 export function register(program: Command): void {
   program
     .command('research')
     .description('run the research loop: a researcher proposes, the lab runs, gates and records')
+    .option('--config <file>', 'run options from a JSON or YAML file: the keys of a run\'s options (task, researcher, budgetSeconds, maxExperiments, gate: {alpha, repeats}, researcherSettings: {model}, ...); flags given here win')
     .option('--task <name|dir>', 'built-in task name or task folder', 'lm-speedrun')
     .option('--researcher <name>', 'search | search:evolution | replay:FILE | llm', 'search')
     .option('--model <provider:model>', 'with --researcher llm: openai:MODEL, anthropic:MODEL, ollama:MODEL, llamacpp:, lmstudio:, vllm:, openrouter:, compatible:')
@@ -133,8 +151,10 @@ export function register(program: Command): void {
     .option('--quick', 'the short run `npm start` makes: lm-speedrun-quick with a 10 minute budget')
     .option('--json', 'print the final summary as one JSON object')
     .action(
-      action(async (flags: ResearchFlags) => {
-        const sandboxMode = parseSandboxMode(flags.sandbox);
+      action(async (flags: ResearchFlags, command: Command) => {
+        const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+        if (flags.config && flags.resume) throw new UsageError('--config starts a new run; --resume continues one with its stored options (give more budget as flags)');
+        const file = flags.config ? readRunConfig(flags.config) : {};
         const contentionLimit = parseContentionLimit(flags.contentionLimit);
         const quick = flags.quick === true;
         const number = (name: string, text: string, integer = false) => parseNumber(name, text, { integer });
@@ -145,39 +165,40 @@ export function register(program: Command): void {
         const generations = parseNumber('generations', flags.generations, { min: 1, max: 100, integer: true });
         const resume = flags.resume ? RunId.safeParse(flags.resume) : undefined;
         if (resume && !resume.success) throw new UsageError(`--resume needs a run id like run_xxxxxxxxxxxx, got '${flags.resume}'`);
-        if (budgetSeconds === null && maxExperiments === null && !resume) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N');
-        // Validated before anything is opened, so bad options leave no state behind.
-        const fresh = resume ? undefined : parseRunOptions({
-          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task,
-          researcher: flags.researcher, budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval as never, parallel,
-          seed: number('seed', flags.seed, true), sandboxMode, usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
+        // The flags' values (their defaults included) over the file's, where typed here or where the file is silent.
+        const merged = layerFlags(file, {
+          task: quick && flags.task === 'lm-speedrun' ? 'lm-speedrun-quick' : flags.task, researcher: flags.researcher,
+          budgetSeconds, maxExperiments, maxCpuSeconds, approval: flags.approval, parallel, seed: number('seed', flags.seed, true),
+          sandboxMode: parseSandboxMode(flags.sandbox), usePrior: flags.fresh !== true, earlyStop: flags.earlyStop !== false,
           ...(contentionLimit !== undefined ? { contentionLimit } : {}),
           ...(flags.keepArtifacts ? { keepArtifacts: number('keep-artifacts', flags.keepArtifacts, true) } : {}),
           gate: { ...DEFAULT_GATE, repeats: number('repeats', flags.repeats, true), alpha: number('alpha', flags.alpha), minRelativeGain: number('min-gain', flags.minGain) },
+        }, {
+          task: given('task') || quick, researcher: given('researcher'), budgetSeconds: given('budget') || quick, maxExperiments: given('maxExperiments'),
+          maxCpuSeconds: given('maxCpu'), approval: given('approval'), parallel: given('parallel'), seed: given('seed'), sandboxMode: given('sandbox'), usePrior: given('fresh'),
+          earlyStop: given('earlyStop'), contentionLimit: given('contentionLimit'), keepArtifacts: given('keepArtifacts'),
+          'gate.repeats': given('repeats'), 'gate.alpha': given('alpha'), 'gate.minRelativeGain': given('minGain'),
         });
-        const journal = openLabJournal();
-        let researcher: Researcher;
-        let request: ResearchRequest;
-        let executor: Executor;
+        // Validated, the task loaded, the researcher and executor built before the journal is opened: a command
+        // refused for bad input leaves no state behind.
+        let fresh: RunOptions | undefined;
         try {
-          const resumed = resume ? journal.getRun(resume.data) : undefined;
-          if (resume && !resumed) throw new UsageError(`no run ${resume.data} in ${journalPath()}`);
-          const stored = resumed ? optionsOf(resumed) : undefined;
-          const composed = await composeResearcher(resumed ? resumed.researcher : flags.researcher, (stored ?? fresh)?.seed ?? 1, journal, flags, resumed);
-          researcher = composed.researcher;
-          if (resume) {
-            request = { resume: resume.data, generations, overrides: {
-              budgetSeconds: flags.budget ? budgetSeconds ?? undefined : undefined, maxExperiments: maxExperiments ?? undefined,
-              maxCpuSeconds: maxCpuSeconds ?? undefined, parallel: flags.parallel !== '1' ? parallel : undefined, researcherSettings: composed.settings,
-            } };
-          } else {
-            request = { options: { ...fresh!, ...(composed.settings ? { researcherSettings: composed.settings } : {}) }, generations };
-          }
-          executor = await createExecutor(flags.executor, sandboxMode, flags.sharedDir);
+          fresh = resume ? undefined : parseRunOptions(merged as RunOptionsInput);
         } catch (error) {
-          journal.close();
+          if (error instanceof RunOptionsError && flags.config) throw new UsageError(`--config ${flags.config}: ${error.message}`);
           throw error;
         }
+        if (fresh && fresh.budgetSeconds === null && fresh.maxExperiments === null) throw new UsageError('give a budget: --budget DURATION and/or --max-experiments N (or budgetSeconds / maxExperiments in --config)');
+        // Where runs run here, the task's environment (mounts, devices, the programs its commands name) is checked
+        // before a run is opened: a missing mount or scorer is one line, not a failed baseline. A worker checks its own.
+        if (fresh) {
+          const task = loadTask(fresh.task);
+          if (flags.executor === 'local') resolveEnvironment(task, stateDir());
+        }
+        const sandboxMode = fresh?.sandboxMode ?? parseSandboxMode(flags.sandbox);
+        const { journal, researcher, request, executor } = resume
+          ? await resumeRun(resume.data, flags, sandboxMode, generations, { budgetSeconds, maxExperiments, maxCpuSeconds, parallel })
+          : await startRun(fresh!, flags, sandboxMode, generations);
         const description = await executor.describe();
         const controller = new AbortController();
         const onSignal = () => {
@@ -186,29 +207,29 @@ export function register(program: Command): void {
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
+        const progress = new LiveProgress(process.stderr);
+        progress.start();
         try {
           const result = await research(
-            { journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe: (event) => {
-              const line = progressLine(event);
-              if (line) process.stderr.write(`${line}\n`);
-            } },
+            { journal, executor, researcher, stateDir: stateDir(), signal: controller.signal, observe: (event) => progress.observe(event) },
             request,
             (run) => {
-              process.stderr.write(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}\n`);
-              for (const missing of description.missing) process.stderr.write(`WARNING: not enforced: ${missing}\n`);
+              progress.print(`run ${run.id}: task ${run.task}, generation ${run.generation}, researcher ${run.researcher}, sandbox ${description.sandbox}`);
+              for (const missing of description.missing) progress.print(`WARNING: not enforced: ${missing}`);
             },
           ).catch((error: unknown) => {
             // An expected failure (the model's server failed for good: retries spent, bad key) leaves the run resumable.
             if (error instanceof FailureError && !(error instanceof CommandFailure)) throw new CommandFailure(`${error.message}; resume with --resume RUN once that is fixed`);
             throw error;
           });
+          progress.stop(); // the live line goes before the result is printed
           const reports = await Promise.all(result.runs.map((summary) => writeRunReport(journal, summary.runId as RunId, stateDir())));
           const last = result.runs.at(-1);
           if (!last) return 1;
           if (flags.json) {
-            process.stdout.write(`${JSON.stringify({ ...last, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain, gainOverGeneration0: summary.gainOverGeneration0 ?? summary.gain })), report: reports.at(-1) })}\n`);
+            process.stdout.write(`${JSON.stringify({ ...last, usage: journal.modelUsage(last.runId as RunId).total, generations: result.runs.map((summary) => ({ runId: summary.runId, bestScore: summary.bestScore, gain: summary.gain, gainOverGeneration0: summary.gainOverGeneration0 ?? summary.gain })), report: reports.at(-1) })}\n`);
           } else {
-            printSummary(last, reports.at(-1) ?? '', result.runs[0]);
+            printSummary(last, reports.at(-1) ?? '', result.runs[0], journal.modelUsage(last.runId as RunId).total);
           }
           // Stopped (Ctrl-C here, or `successor stop` from another terminal): not finished, and resumable.
           const stoppedRun = journal.getRun(last.runId as RunId);
@@ -218,6 +239,7 @@ export function register(program: Command): void {
           }
           return 0;
         } finally {
+          progress.stop();
           process.off('SIGINT', onSignal);
           process.off('SIGTERM', onSignal);
           await executor.close();

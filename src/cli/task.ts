@@ -1,6 +1,7 @@
 /**
- * `successor task list | init NAME DIR | check DIR`: browse the built-in tasks, copy one to edit, and validate a
- * task by running its baseline a few times to show its score and noise.
+ * `successor task list | init NAME DIR | new DIR | check DIR`: browse the built-in tasks, copy one to edit, start
+ * one around your own code (task-new.ts), and validate a task: what it will see of this machine (its declared
+ * mounts, variables and devices), then its baseline run a few times to show its score and noise.
  */
 import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -11,6 +12,8 @@ import { isScored } from '../task/outcome.js';
 import { defaultAssignment } from '../task/space.js';
 import { UsageError, action, formatNumber, parseNumber, printResult } from './common.js';
 import { SANDBOX_FLAG, createExecutor, parseSandboxMode } from './compose.js';
+import { describeEnvironment } from './task-environment.js';
+import { registerTaskNew } from './task-new.js';
 
 export function register(program: Command): void {
   const task = program.command('task').description('list, copy and check tasks');
@@ -66,6 +69,8 @@ export function register(program: Command): void {
       }),
     );
 
+  registerTaskNew(task);
+
   task
     .command('check')
     .description("validate a task and run its baseline a few times: score and noise")
@@ -77,6 +82,8 @@ export function register(program: Command): void {
       action(async (name: string, flags: { repeats: string; sandbox: string; json?: boolean }) => {
         const loaded = loadTask(name);
         const repeats = parseNumber('repeats', flags.repeats, { min: 1, max: 50, integer: true });
+        const environment = describeEnvironment(loaded, stateDir());
+        if (!flags.json) process.stderr.write(environment.lines.join('\n') + '\n');
         const executor = await createExecutor('local', parseSandboxMode(flags.sandbox));
         const scores: number[] = [];
         const runs: Array<Record<string, unknown>> = [];
@@ -104,7 +111,7 @@ export function register(program: Command): void {
           runs: runs.length, passed: scores.length, mean, standardDeviation,
           coefficientOfVariation: mean && standardDeviation !== null ? standardDeviation / mean : null, scores,
         };
-        if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, details: runs })}\n`);
+        if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, environment: environment.summary, details: runs })}\n`);
         else printResult(result, false);
         return scores.length === runs.length ? 0 : 1;
       }),

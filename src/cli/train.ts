@@ -16,6 +16,7 @@ import { EvaluationError } from '../gpt/evaluate.js';
 import { TokenizerError } from '../gpt/tokenizer.js';
 import { prepareData, resolveTrainConfig, train, TrainConfigError, type TrainProgress } from '../gpt/train.js';
 import { stateDir } from '../journal/paths.js';
+import { describeTrainConfig, formatTrainConfig } from './train-config-help.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, action, collect, describeZodError, parseDurationSeconds, parseNumber, printResult } from './common.js';
 
 interface TrainFlags {
@@ -27,6 +28,7 @@ interface TrainFlags {
   out?: string;
   resume?: string;
   json?: boolean;
+  printConfig?: boolean;
 }
 
 export function register(program: Command): void {
@@ -41,7 +43,14 @@ export function register(program: Command): void {
     .option('--out <dir>', 'checkpoint directory (default: $SUCCESSOR_HOME/checkpoints/<timestamp>)')
     .option('--resume <dir>', 'continue from a checkpoint written by train')
     .option('--json', 'print the summary as one JSON object')
-    .action(gptAction((flags: TrainFlags) => runTrain(flags)));
+    .option('--print-config', 'list every config key with its default, range and meaning (what --set and --config take), and exit')
+    .action(gptAction((flags: TrainFlags) => (flags.printConfig ? printConfig(flags.json === true) : runTrain(flags))));
+}
+
+function printConfig(json: boolean): number {
+  const keys = describeTrainConfig();
+  process.stdout.write(json ? `${JSON.stringify(keys)}\n` : formatTrainConfig(keys));
+  return EXIT_OK;
 }
 
 /** action() plus the trainer's expected input errors (bad data, config, checkpoint) as usage errors: exit 2. */
@@ -123,8 +132,9 @@ async function runTrain(flags: TrainFlags): Promise<number> {
   const out = flags.out ?? join(stateDir(), 'checkpoints', new Date().toISOString().replace(/[:.]/g, '-'));
 
   const reporter = progressReporter(resolved);
+  // --max-seconds bounds the whole command: its clock starts with the process (performance.now() counts from there).
   const summary = await train(resolved, data, {
-    checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation,
+    checkpointDir: out, resumeFrom: flags.resume, onStep: reporter.step, onEvaluation: reporter.evaluation, deadlineStartMs: 0,
     onBackend: (backend) => process.stderr.write(`kernels: ${backend.description}\n`),
   });
   reporter.finish();

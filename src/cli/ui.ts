@@ -1,11 +1,10 @@
-/** `successor ui`: serves the live dashboard over the journal until interrupted. */
-import { existsSync } from 'node:fs';
+/** `successor ui`: serves the live dashboard over an existing journal until interrupted (read-mostly: see src/ui/server.ts). */
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { openJournal } from '../journal/journal.js';
 import { journalPath, stateDir } from '../journal/paths.js';
 import { isLoopbackHost } from '../ui/security.js';
 import { UsageError, action, parseNumber, printResult } from './common.js';
+import { openExistingJournal } from './lab-state.js';
 
 interface UiFlags { port: string; host: string; token?: string; json?: boolean }
 
@@ -22,9 +21,10 @@ export function register(program: Command): void {
         const port = parseNumber('port', flags.port, { min: 0, max: 65535, integer: true });
         if (flags.token !== undefined && flags.token.length < 16) throw new UsageError('--token must be at least 16 characters');
         const token = flags.token ?? (isLoopbackHost(flags.host) ? null : randomBytes(18).toString('base64url'));
+        // Read-only: the dashboard never creates a journal (nor adds its tables to someone else's file); checking
+        // the file here turns a missing, foreign or damaged one into one line and exit 2 before anything listens.
         const path = journalPath();
-        // A fresh lab has no journal yet; an empty one lets the page open and fill as soon as a run starts.
-        if (!existsSync(path)) openJournal(path).close();
+        openExistingJournal().close();
         // Imported here: the server and its libraries are only needed by this command.
         const { serveDashboard } = await import('../ui/server.js');
         const server = await serveDashboard({ journalPath: path, stateDir: stateDir(), host: flags.host, port, token });

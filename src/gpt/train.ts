@@ -1,8 +1,9 @@
 /**
  * The training loop of the successor: batches from the train split, forward, backward, AdamW at the scheduled
- * learning rate; validation loss every `evalInterval` steps; stops at `maxSteps`, at `targetValLoss` or after
- * `maxSeconds`; writes a resumable checkpoint at the end. Resuming continues bit-identically: the batch of step s
- * comes from a generator seeded by (seed, s), and the schedule is a pure function of s.
+ * learning rate; validation loss every `evalInterval` steps; stops at `maxSteps`, at `targetValLoss` or by
+ * `maxSeconds` (to within one step: deadline.ts); writes a resumable checkpoint at the end. Resuming continues
+ * bit-identically: the batch of step s comes from a generator seeded by (seed, s), and the schedule is a pure
+ * function of s.
  *
  * Expected endings (target reached, time up, divergence) are fields of the summary, not exceptions.
  * Not here: the kernels (backend), the model (model.ts), flags and printing (the CLI and run.ts).
@@ -11,6 +12,7 @@ import { ModelConfig, TrainConfig, trainingFlopsPerToken } from './config.js';
 import { AdamW } from './adamw.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { createBackend } from './create-backend.js';
+import { StepDeadline } from './deadline.js';
 import { DataError, sampleBatch } from './data.js';
 import { evaluateTokens } from './evaluate.js';
 import { Gpt } from './model.js';
@@ -50,6 +52,7 @@ export interface TrainOptions {
   checkpointDir?: string; // written once at the end (never after a divergence)
   stopAtStep?: number; // end early at this step without changing the schedule (maxSteps stays the horizon)
   signal?: AbortSignal; // checked between steps
+  deadlineStartMs?: number; // where maxSeconds counts from (performance.now() ms); default: the first step. The CLI passes 0, its process's start
 }
 
 export type StopReason = 'max-steps' | 'target' | 'max-seconds' | 'stop-step' | 'aborted' | 'diverged';
@@ -140,17 +143,22 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     step, maxSteps: config.maxSteps, loss, learningRate, gradNorm, tokens, seconds: seconds(),
     tokensPerSecond: tokens / Math.max(seconds(), 1e-9), valLoss,
   });
+  const evaluationBatches = Math.ceil(Math.min(config.evalTokens, data.val.length - 1) / (B * T));
+  const deadline = new StepDeadline(config.maxSeconds, evaluationBatches);
   const validate = () => {
+    const validationStarted = seconds();
     valLoss = evaluateTokens(model, data.val, config.evalTokens).lossNats;
     valLossStep = step;
+    deadline.recordEvaluation(seconds() - validationStarted);
     return valLoss;
   };
 
   while (step < config.maxSteps) {
     if (options.stopAtStep !== undefined && step >= options.stopAtStep) { stopReason = 'stop-step'; break; }
-    if (config.maxSeconds !== undefined && seconds() >= config.maxSeconds) { stopReason = 'max-seconds'; break; }
+    if (!deadline.allowsStep((performance.now() - (options.deadlineStartMs ?? started)) / 1000)) { stopReason = 'max-seconds'; break; }
     if (options.signal?.aborted) { stopReason = 'aborted'; break; }
 
+    const stepStarted = seconds();
     sampleBatch(data.train, B, T, createRng(batchSeed(config.seed, step)), inputs, targets);
     const learningRate = learningRateAt(step, config);
     model.zeroGrad();
@@ -158,6 +166,7 @@ export async function train(input: TrainConfig, data: TrainData, options: TrainO
     model.backward();
     const { gradNorm } = optimizer.step(learningRate);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) { stopReason = 'diverged'; break; }
+    deadline.recordStep(seconds() - stepStarted);
     step += 1;
     tokens += B * T;
     recentLosses.push(loss);

@@ -7,12 +7,12 @@
  * otherwise leave a rewritten log with nothing to be checked against).
  * Not the key's location and creation (audit-key.ts), and not the chain itself (audit-chain.ts).
  */
-import { sign, verify } from 'node:crypto';
-import { createHash } from 'node:crypto';
+import { type KeyObject, createHash, sign, verify } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GENESIS_HASH } from './audit-chain.js';
-import { keyDir, loadOrCreateAuditKey, readAuditKey, KEY_FILE } from './audit-key.js';
+import { keyDir, keyIdOf, loadOrCreateAuditKey, readAuditKey, KEY_FILE } from './audit-key.js';
+import { AuditKeyError } from './errors.js';
 import { SignedCheckpoint, checkpointBytes } from './audit-checkpoint-record.js';
 import type { Journal } from './journal.js';
 import { now } from './rows.js';
@@ -72,8 +72,23 @@ function readCopy(path: string, label: string, note: (raw: unknown) => void, pro
   });
 }
 
+/** Where verification takes its key from: the lab's own (the key dir) unless a public key is given. */
+export interface VerifyWith {
+  /**
+   * Verify against this public key instead of the lab's private key: the way anyone without the key checks a log
+   * (`audit verify --public-key`, an exported folder). The copy beside the key dir is then not read either.
+   */
+  publicKey?: KeyObject;
+}
+
+/** An Ed25519 public key and its id (sha256 of its DER, first 16 hex digits, as the lab's key is named). */
+export function describePublicKey(publicKey: KeyObject): { publicKey: KeyObject; keyId: string } {
+  if (publicKey.asymmetricKeyType !== 'ed25519') throw new AuditKeyError(`the public key is a ${publicKey.asymmetricKeyType} key, not Ed25519`);
+  return { publicKey, keyId: keyIdOf(publicKey) };
+}
+
 /** Checks every saved checkpoint against the key and the log; returns the problem with the lowest seq. */
-export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessEnv = process.env): CheckpointReport {
+export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessEnv = process.env, using: VerifyWith = {}): CheckpointReport {
   const found = new Map<string, Found>();
   const problems: Array<{ seq: number; reason: string }> = [];
   const note = (raw: unknown, where: 'inJournal' | 'inSidecar' | null): void => {
@@ -85,10 +100,10 @@ export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessE
   for (const row of journal.listCheckpoints()) note(row, 'inJournal');
   readCopy(sidecarPath(journal), SIDECAR_FILE, (raw) => note(raw, 'inSidecar'), problems);
   // The copy beside the key only adds: a checkpoint found there alone was deleted from both copies in the state dir.
-  readCopy(keySidePath(journal, environment), 'the checkpoint log beside the key', (raw) => note(raw, null), problems);
+  if (!using.publicKey) readCopy(keySidePath(journal, environment), 'the checkpoint log beside the key', (raw) => note(raw, null), problems);
   if (found.size === 0) return { checkpoints: 0, ...firstOf(problems) };
 
-  const key = readAuditKey(stateDirOf(journal), environment);
+  const key = using.publicKey ? describePublicKey(using.publicKey) : readAuditKey(stateDirOf(journal), environment);
   const head = journal.auditHead();
   let lastSeq: number | undefined;
   for (const { raw, inJournal, inSidecar } of found.values()) {
@@ -104,11 +119,11 @@ export function verifyCheckpoints(journal: Journal, environment: NodeJS.ProcessE
     else if (!inJournal) problems.push({ seq: checkpoint.seq, reason: `${named} is in ${SIDECAR_FILE} but missing from the journal (deleted)` });
     else if (!inSidecar) problems.push({ seq: checkpoint.seq, reason: `${named} is in the journal but missing from ${SIDECAR_FILE} (deleted)` });
     if (key === undefined) {
-      problems.push({ seq: checkpoint.seq, reason: `${named} cannot be checked: no audit key at ${join(keyDir(environment), KEY_FILE)}` });
+      problems.push({ seq: checkpoint.seq, reason: `${named} cannot be checked: no audit key at ${join(keyDir(environment), KEY_FILE)} (give --public-key KEY to check with the lab's public key)` });
       continue;
     }
     if (checkpoint.keyId !== key.keyId) {
-      problems.push({ seq: checkpoint.seq, reason: `${named} names key ${checkpoint.keyId}, not this lab's key ${key.keyId} (forged)` });
+      problems.push({ seq: checkpoint.seq, reason: `${named} names key ${checkpoint.keyId}, not ${using.publicKey ? 'the given public key' : "this lab's key"} ${key.keyId} (forged)` });
       continue;
     }
     const signature = Buffer.from(checkpoint.signature, 'base64');

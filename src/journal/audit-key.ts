@@ -36,10 +36,14 @@ export function assertOutsideStateDir(directory: string, stateDir: string): void
   }
 }
 
+/** sha256 of the public key's DER (SPKI), first 16 hex digits: how checkpoints name the key that signed them. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
 function describe(path: string, privateKey: KeyObject): AuditKey {
   const publicKey = createPublicKey(privateKey);
-  const keyId = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
-  return { path, privateKey, publicKey, keyId };
+  return { path, privateKey, publicKey, keyId: keyIdOf(publicKey) };
 }
 
 function parseKey(path: string): AuditKey {

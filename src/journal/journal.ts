@@ -10,10 +10,11 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { z } from 'zod';
 import { newExperimentId, newRunId, type ExperimentId, type RunId } from '../task/ids.js';
-import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead } from './audit-chain.js';
-import { JournalError } from './errors.js';
+import { appendAudit, auditHead, checkChain, type AuditAction, type AuditHead, type ChainCheck } from './audit-chain.js';
+import { JournalCorruptError, JournalError, isCorruptionCode } from './errors.js';
 import { SignedCheckpoint } from './audit-checkpoint-record.js';
-import { migrate } from './migrations.js';
+import { assertJournalFile, migrate } from './migrations.js';
+import { type ModelUsage, type UsageByRun, runUsage, usageByExperiment, usageByRun } from './model-usage.js';
 import { compareState, replay } from './replay.js';
 import {
   CacheRow, EventRow, ExperimentPatch, ExperimentRow, RunPatch, RunRow,
@@ -22,10 +23,11 @@ import {
 import { prepared } from './sqlite.js';
 
 export { CacheRow, EventRow, ExperimentRole, ExperimentRow, ExperimentState, RunRow, RunStatus } from './rows.js';
-export { GENESIS_HASH, type AuditEntry, type AuditHead } from './audit-chain.js';
-export { JournalCorruptError, JournalError } from './errors.js';
+export { GENESIS_HASH, type AuditEntry, type AuditHead, type ChainCheck } from './audit-chain.js';
+export { JournalCorruptError, JournalError, JournalForeignError, JournalUnreadableError, JournalVersionError } from './errors.js';
 export { SignedCheckpoint } from './audit-checkpoint-record.js';
 export { ExperimentMetadata, GateRecord } from './metadata.js';
+export { type ModelUsage, type UsageByRun, NO_USAGE, addUsage, describeUsage, formatDollars } from './model-usage.js';
 
 export interface AuditReport { ok: boolean; entries: number; headHash: string; firstBad?: { seq: number; reason: string } }
 
@@ -49,6 +51,12 @@ export interface Journal {
   appendEvent(runId: RunId, type: string, payload: Record<string, unknown>, experimentId?: ExperimentId): EventRow;
   /** Events with id > afterId, oldest first (ids grow across runs; use the last one seen to poll). */
   listEvents(runId: RunId, afterId?: number): EventRow[];
+  /** Events by id, oldest first (an experiment's transcript: the model calls its metadata lists); unknown ids are skipped. */
+  getEvents(ids: readonly number[]): EventRow[];
+  /** What model calls cost (model-usage.ts): a run's total, and each experiment's share by its transcript. */
+  modelUsage(runId: RunId): { total: ModelUsage; byExperiment: Map<string, ModelUsage> };
+  /** Every run's model calls at once (runs without calls are absent); only the calls after event `afterEventId` when given. */
+  modelUsageByRun(afterEventId?: number): UsageByRun;
   getCache(key: string): unknown | undefined;
   setCache(key: string, value: unknown): void;
   /** Checks the whole chain, then replays the log against the tables (one run's rows when runId is given). */
@@ -57,6 +65,10 @@ export interface Journal {
   auditHead(): AuditHead;
   /** The stored hash of entry `seq` (undefined when there is none), for checking a checkpoint against the log. */
   auditHashAt(seq: number): string | undefined;
+  /** The whole log checked as a chain: its entries up to the first bad one (audit-export.ts copies them). */
+  auditChain(): ChainCheck;
+  /** The seq of the last audit entry that belongs to a run (0 when it has none). */
+  lastAuditSeqOf(runId: RunId): number;
   /** Stores a signed checkpoint (checkpoint.ts signs it; the journal only keeps it). */
   saveCheckpoint(checkpoint: SignedCheckpoint): void;
   /** Oldest first. */
@@ -66,23 +78,37 @@ export interface Journal {
 
 /**
  * Opens the journal at `path`, creating its directory and file and migrating it when writable. `readonly` needs an
- * existing, migrated file and never writes rows (SQLite may still create the -wal/-shm files beside it).
+ * existing, migrated file and never writes (while a writer has the file open in WAL mode, SQLite shares its -wal and
+ * -shm files). A file that is not a journal (another program's database, a damaged one, a newer lab's) is refused
+ * before anything is written to it, with one of the journal's errors (errors.ts).
  */
 export function openJournal(path: string, options: { readonly?: boolean } = {}): Journal {
   const readonly = options.readonly ?? false;
   if (!readonly) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path, { readonly, fileMustExist: readonly });
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly, fileMustExist: readonly });
+  } catch (error) {
+    throw unreadable(path, error);
+  }
   try {
     db.pragma('busy_timeout = 5000'); // first, so the pragmas below wait for a writer instead of failing
+    assertJournalFile(db); // before anything writes: WAL mode and migrations would change another program's file
     if (!readonly) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL'); // WAL + FULL: a commit is on disk when it returns, not just safe from corruption
     db.pragma('foreign_keys = ON');
     migrate(db, { readonly });
   } catch (error) {
     db.close();
-    throw error;
+    throw unreadable(path, error);
   }
   return new SqliteJournal(path, db, readonly);
+}
+
+/** SQLite's "not a database" and "malformed" become the journal's own error, naming the file; others pass as they are. */
+function unreadable(path: string, error: unknown): unknown {
+  if (!isCorruptionCode((error as { code?: unknown })?.code)) return error;
+  return new JournalCorruptError(`${path} is not a successor journal: ${(error as Error).message} (not an SQLite file, or a damaged one)`);
 }
 
 type JsonObject = Record<string, unknown>;
@@ -179,6 +205,22 @@ class SqliteJournal implements Journal {
     return prepared(this.db, 'SELECT * FROM events WHERE run_id = ? AND id > ? ORDER BY id').all(runId, afterId).map((raw) => fromColumns(eventsTable, raw));
   }
 
+  getEvents(ids: readonly number[]): EventRow[] {
+    const wanted = [...new Set(ids)].filter((id) => Number.isSafeInteger(id));
+    if (wanted.length === 0) return [];
+    // json_each takes the id list as one parameter: one statement for any number of ids.
+    return prepared(this.db, 'SELECT * FROM events WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id').all(JSON.stringify(wanted))
+      .map((raw) => fromColumns(eventsTable, raw));
+  }
+
+  modelUsage(runId: RunId): { total: ModelUsage; byExperiment: Map<string, ModelUsage> } {
+    return this.db.transaction(() => ({ total: runUsage(this.db, runId), byExperiment: usageByExperiment(this.db, runId) })).deferred();
+  }
+
+  modelUsageByRun(afterEventId = 0): UsageByRun {
+    return usageByRun(this.db, afterEventId);
+  }
+
   getCache(key: string): unknown | undefined {
     const raw = prepared(this.db, 'SELECT * FROM cache WHERE key = ?').get(key);
     return raw === undefined ? undefined : fromColumns(cacheTable, raw).value;
@@ -219,6 +261,15 @@ class SqliteJournal implements Journal {
     return typeof row?.hash === 'string' ? row.hash : undefined;
   }
 
+  auditChain(): ChainCheck {
+    return this.db.transaction(() => checkChain(this.db)).deferred();
+  }
+
+  lastAuditSeqOf(runId: RunId): number {
+    const row = prepared(this.db, 'SELECT MAX(seq) AS seq FROM audit WHERE run_id = ?').get(runId) as { seq: number | null };
+    return row.seq ?? 0;
+  }
+
   saveCheckpoint(checkpoint: SignedCheckpoint): void {
     const row = parseInput(SignedCheckpoint, checkpoint, 'checkpoint');
     this.write(() => prepared(this.db, 'INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) VALUES (@seq, @hash, @at, @keyId, @signature)').run(row));
@@ -229,7 +280,20 @@ class SqliteJournal implements Journal {
     return prepared(this.db, 'SELECT seq, hash, at, key_id AS keyId, signature FROM audit_checkpoints ORDER BY id').all() as SignedCheckpoint[];
   }
 
+  /**
+   * A writer leaves the file in rollback mode when it is the last one out, so the next read-only command opens a
+   * single file and creates nothing beside it (a read-only open of a WAL file makes -wal and -shm files it cannot
+   * remove). While anyone else has the file open the switch is refused at once (busy) and the file stays in WAL.
+   */
   close(): void {
+    if (!this.readonly && this.db.open) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // Busy: another connection is open; the next writer's close tries again.
+      }
+    }
     this.db.close();
   }
 

@@ -4,6 +4,9 @@
  * Append new migrations; never edit one that has shipped (old databases have already run it).
  */
 import type Database from 'better-sqlite3';
+import { JournalForeignError, JournalVersionError } from './errors.js';
+
+export { JournalVersionError } from './errors.js';
 
 export const migrations: readonly string[] = [
   // 1: runs, experiments, events, the cache, and the hash-chained audit log.
@@ -83,21 +86,43 @@ export const migrations: readonly string[] = [
   `,
 ];
 
-export class JournalVersionError extends Error {
-  override name = 'JournalVersionError';
-}
-
 export const schemaVersion = (db: Database.Database): number => db.pragma('user_version', { simple: true }) as number;
+
+/** The tables migration 1 creates: a file at version 1 or later without all of them is not ours. */
+const JOURNAL_TABLES = ['runs', 'experiments', 'events', 'cache', 'audit'];
+
+/**
+ * Refuses a file that is not a journal of this lab, before anything is written to it: a database with tables of its
+ * own at version 0 (another program's file; migrating would add our tables to it), a newer lab's journal, or one
+ * that claims a version but lacks the journal's tables. An empty database (a new file) passes: it is ours to create.
+ */
+export function assertJournalFile(db: Database.Database): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>)
+    .map((row) => row.name);
+  const found = schemaVersion(db);
+  if (found === 0 && tables.length > 0) {
+    throw new JournalForeignError(`${db.name} is an SQLite database but not a successor journal (its tables: ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', ...' : ''}); point SUCCESSOR_HOME elsewhere`);
+  }
+  // Before anything writes (a writer's WAL switch changes the header): a newer lab's journal is left exactly as it is.
+  if (found > migrations.length) {
+    throw new JournalVersionError(`${db.name} has schema version ${found}; this successor knows only up to ${migrations.length} (a newer successor wrote it)`);
+  }
+  const missing = found > 0 ? JOURNAL_TABLES.filter((name) => !tables.includes(name)) : [];
+  if (missing.length > 0) {
+    throw new JournalForeignError(`${db.name} is not a successor journal (schema version ${found}, but no ${missing.join(', ')} table); point SUCCESSOR_HOME elsewhere`);
+  }
+}
 
 /** Brings the schema up to date; a read-only connection may only check that it already is. */
 export function migrate(db: Database.Database, options: { readonly: boolean }): void {
   const found = schemaVersion(db);
   if (found > migrations.length) {
-    throw new JournalVersionError(`${db.name} has schema version ${found}; this successor knows only up to ${migrations.length}`);
+    throw new JournalVersionError(`${db.name} has schema version ${found}; this successor knows only up to ${migrations.length} (a newer successor wrote it)`);
   }
   if (found === migrations.length) return;
   if (options.readonly) {
-    throw new JournalVersionError(`${db.name} has schema version ${found}, needs ${migrations.length}; open it once read-write to migrate`);
+    const what = found === 0 ? 'has schema version 0 (an empty database, not yet a journal)' : `has schema version ${found}, needs ${migrations.length}`;
+    throw new JournalVersionError(`${db.name} ${what}; a command that writes (successor research) creates or migrates it`);
   }
   for (let index = found; index < migrations.length; index += 1) {
     db.transaction(() => {

@@ -1,11 +1,13 @@
 /**
- * The HTML report of a run: the verified result, score over time, the experiment tree, the winning change.
+ * The HTML report of a run: the verified result, score over time, the experiment tree, the winning change, and
+ * what its model calls cost (in all and per experiment).
  * One self-contained file under `.successor/reports/`. Charts are Vega-Lite specs rendered to SVG in Node.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ExperimentRow, Journal } from '../journal/journal.js';
+import { type ExperimentRow, type Journal, type ModelUsage, describeUsage, formatDollars } from '../journal/journal.js';
+import { formatNumber } from '../task/format-number.js';
 import { renderSvg } from '../stats/render-svg.js';
 import type { RunId } from '../task/ids.js';
 import { isScored } from '../task/outcome.js';
@@ -89,13 +91,16 @@ export function experimentTreeSpec(experiments: readonly ExperimentRow[]): TopLe
   };
 }
 
-function experimentTable(experiments: readonly ExperimentRow[]): string {
+function experimentTable(experiments: readonly ExperimentRow[], usage: ReadonlyMap<string, ModelUsage>): string {
+  const withModel = usage.size > 0;
   const rows = experiments.map((experiment) => {
     const outcome = experiment.outcome;
-    const result = !outcome ? experiment.state : isScored(outcome) ? `${outcome.status} ${outcome.score.toFixed(2)}` : `${outcome.status}: ${outcome.reason}`;
-    return `<tr><td>${experiment.seq}</td><td>${experiment.role}</td><td>${escapeHtml(experiment.description)}</td><td>${escapeHtml(result)}</td><td>${experiment.accepted ? 'yes' : ''}</td></tr>`;
+    const result = !outcome ? experiment.state : isScored(outcome) ? `${outcome.status} ${formatNumber(outcome.score)}` : `${outcome.status}: ${outcome.reason}`;
+    const spent = usage.get(experiment.id);
+    const model = withModel ? `<td>${spent ? `${spent.calls} calls, ${formatDollars(spent.dollars)}` : ''}</td>` : '';
+    return `<tr><td>${experiment.seq}</td><td>${experiment.role}</td><td>${escapeHtml(experiment.description)}</td><td>${escapeHtml(result)}</td><td>${experiment.accepted ? 'yes' : ''}</td>${model}</tr>`;
   });
-  return `<table><tr><th>#</th><th>role</th><th>change</th><th>outcome</th><th>accepted</th></tr>${rows.join('')}</table>`;
+  return `<table><tr><th>#</th><th>role</th><th>change</th><th>outcome</th><th>accepted</th>${withModel ? '<th>model</th>' : ''}</tr>${rows.join('')}</table>`;
 }
 
 export async function writeRunReport(journal: Journal, runId: RunId, stateDirectory: string): Promise<string> {
@@ -104,6 +109,7 @@ export async function writeRunReport(journal: Journal, runId: RunId, stateDirect
   const summary = finalSummaryOf(run);
   if (!summary) throw new Error(`run ${runId} has no summary yet: its report is written when it ends`);
   const experiments = journal.listExperiments(runId);
+  const usage = journal.modelUsage(runId);
   const [scoreSvg, treeSvg] = await Promise.all([renderSvg(scoreOverTimeSpec(experiments, summary.metric)), renderSvg(experimentTreeSpec(experiments))]);
   const gain = summary.gain === null ? '-' : `${summary.gain.toFixed(2)}x${summary.gainCi95 ? ` (95% CI ${summary.gainCi95.map((value) => value.toFixed(2)).join('–')})` : ''}`;
   const html = `<!doctype html><html><head><meta charset="utf-8"><title>Successor run ${runId}</title>
@@ -116,12 +122,13 @@ export async function writeRunReport(journal: Journal, runId: RunId, stateDirect
 <tr><th>${summary.speedup !== undefined ? 'speedup' : 'gain'}</th><td>${gain}</td></tr>
 <tr><th>experiments</th><td>${summary.experiments} (${summary.candidates} candidates, ${summary.accepted} accepted)</td></tr>
 ${summary.timeSpent ? `<tr><th>time</th><td>calibrating ${summary.timeSpent.calibrating.toFixed(0)} s, screening ${summary.timeSpent.screening.toFixed(0)} s, confirming ${summary.timeSpent.confirming.toFixed(0)} s, re-verifying ${summary.timeSpent.reverifying.toFixed(0)} s</td></tr>` : ''}
+${usage.total.calls > 0 ? `<tr><th>model</th><td>${escapeHtml(describeUsage(usage.total))}</td></tr>` : ''}
 </table>
 ${[...(summary.demoted ?? []).map((line) => `demoted: ${line}`), ...(summary.notes ?? [])].map((line) => `<p>${escapeHtml(line)}</p>`).join('\n')}
 <h2>Score over time</h2>${scoreSvg}
 <h2>Experiment tree</h2>${treeSvg}
 <h2>Winning change</h2><pre>${escapeHtml(summary.bestChange || '(none: the baseline stands)')}</pre>
-<h2>Experiments</h2>${experimentTable(experiments)}
+<h2>Experiments</h2>${experimentTable(experiments, usage.byExperiment)}
 </body></html>`;
   const dir = join(stateDirectory, 'reports');
   mkdirSync(dir, { recursive: true });

@@ -1,7 +1,7 @@
 /**
  * The bubblewrap Sandbox: the command runs in fresh mount, pid, network, ipc, uts and cgroup namespaces with every
  * capability dropped and a seccomp denylist (`seccomp.ts`), sees a read-only system, its read-only paths, a
- * private /tmp and its workdir, and nothing else of the host. Limits are enforced by the shared parent
+ * private /tmp, its workdir and the device nodes it is given (a GPU's), and nothing else of the host. Limits are enforced by the shared parent
  * (`supervise.ts`) and the run's cgroup.
  *
  * Who the command is on the host (`sandbox-user.ts`): a lab running as root has bwrap set up the namespaces as
@@ -102,21 +102,24 @@ export function bubblewrapArguments(request: SandboxRequest, features: Features,
   args.push('--dev', '/dev');
   // Shallow destinations first, so a path inside another keeps its own mode (a read-only dir inside the workdir
   // stays so) and /tmp is in place before anything is bound below it.
-  const binds = [
-    ...request.readOnlyPaths.map((hostPath) => ({ hostPath, destination: hostPath, writable: false })),
-    { hostPath: request.workdir, destination: request.workdir, writable: true },
-    { hostPath: runTmp, destination: '/tmp', writable: true },
+  const binds: Array<{ hostPath: string; destination: string; mode: '--bind' | '--ro-bind' | '--dev-bind' }> = [
+    ...request.readOnlyPaths.map((hostPath) => ({ hostPath, destination: hostPath, mode: '--ro-bind' as const })),
+    // A declared device (a GPU's nodes) keeps device access; everything else under /dev stays bwrap's minimal set.
+    ...(request.devices ?? []).map((device) => ({ hostPath: device, destination: device, mode: '--dev-bind' as const })),
+    { hostPath: request.workdir, destination: request.workdir, mode: '--bind' as const },
+    { hostPath: runTmp, destination: '/tmp', mode: '--bind' as const },
   ].sort((left, right) => left.destination.split('/').length - right.destination.split('/').length);
-  // The folders on the way to a mount point are made searchable first (bwrap run as root would make them 0700).
-  const madeFolders = new Set<string>();
-  for (const { hostPath, destination, writable } of binds) {
+  // The folders on the way to a mount point are made searchable first (bwrap run as root would make them 0700);
+  // /dev is bwrap's own, made above.
+  const madeFolders = new Set<string>(['/dev']);
+  for (const { hostPath, destination, mode } of binds) {
     const ancestors: string[] = [];
     for (let folder = path.dirname(destination); folder !== '/' && !madeFolders.has(folder); folder = path.dirname(folder)) ancestors.unshift(folder);
     for (const folder of ancestors) {
       madeFolders.add(folder);
       args.push('--perms', '0755', '--dir', folder);
     }
-    args.push(writable ? '--bind' : '--ro-bind', hostPath, destination);
+    args.push(mode, hostPath, destination);
   }
   args.push('--remount-ro', '/', '--chdir', request.workdir, '--json-status-fd', '3', '--');
   if (runAs) {

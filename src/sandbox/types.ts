@@ -38,6 +38,11 @@ export const SandboxRequest = z.object({
   workdir: z.string().startsWith('/'),
   /** Absolute host paths visible read-only at the same path (the node binary's dir, node_modules, ...). */
   readOnlyPaths: z.array(z.string().startsWith('/')),
+  /**
+   * Device nodes (absolute paths under /dev, or a folder of them) visible at the same path with device access, for
+   * a task that declares them (a GPU's nodes). Absent: only the sandbox's minimal /dev (null, zero, random, ...).
+   */
+  devices: z.array(z.string().startsWith('/dev/')).optional(),
   /** The complete environment of the command; nothing is inherited from the calling process. */
   env: z.record(z.string().regex(/^[^=\0]+$/, 'no "=" or NUL in a variable name'), z.string().regex(/^[^\0]*$/, 'no NUL in a value')),
   limits: SandboxLimits,

@@ -1,6 +1,6 @@
 /**
  * Parses a `SandboxRequest` at the boundary: the schema, then what only the host can check (paths absolute,
- * normalised, existing). A bad request is the caller's bug, reported as a `SandboxError` naming the problem.
+ * normalised, existing; devices character devices). A bad request is the caller's bug, reported as a `SandboxError` naming the problem.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +19,11 @@ export function validateRequest(input: unknown): SandboxRequest {
       throw new SandboxError(`sandbox path must be absolute, normalised and not '/': ${hostPath}`);
     }
     if (!statSync(hostPath, { throwIfNoEntry: false })) throw new SandboxError(`sandbox path does not exist: ${hostPath}`);
+  }
+  for (const device of request.devices ?? []) {
+    const stats = statSync(device, { throwIfNoEntry: false });
+    if (path.posix.normalize(device) !== device || !stats) throw new SandboxError(`device must be an absolute, normalised path that exists: ${device}`);
+    if (!stats.isCharacterDevice() && !stats.isDirectory()) throw new SandboxError(`not a character device (or a folder of them): ${device}`);
   }
   if (!statSync(request.workdir).isDirectory()) throw new SandboxError(`workdir is not a directory: ${request.workdir}`);
   if (request.readOnlyPaths.includes(request.workdir)) throw new SandboxError('the workdir cannot also be read-only');

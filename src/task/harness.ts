@@ -15,9 +15,11 @@ import { removeTree } from '../sandbox/remove-tree.js';
 import type { Sandbox, SandboxResult } from '../sandbox/types.js';
 import { artifactCaps, takeArtifacts } from './artifacts.js';
 import { ChangeError } from './errors.js';
+import { formatSeconds } from './format-number.js';
 import type { Task } from './loader.js';
 import type { Metrics, Outcome } from './outcome.js';
-import { harnessMounts, type PreparedTask, type RunData, stageRunData } from './prepare.js';
+import { harnessProgram } from './harness-script.js';
+import { environmentMounts, environmentOptions, harnessMounts, type PreparedTask, type RunData, stageRunData } from './prepare.js';
 import { PROJECT_ROOT, runTrustedScript, type TrustedScriptResult } from './trusted-script.js';
 import { checkWorkspaceGrowth, type Lineage, materialiseWorkspace, writeConfigValue } from './workspace.js';
 import { ScorerReport } from './scorer-report.js';
@@ -79,7 +81,7 @@ function classifyRun(result: SandboxResult, wallSecondsLimit: number): Outcome |
   const metrics: Metrics = { wallSeconds: result.wallMs / 1000, exitCode: result.exitCode, cpuSeconds: result.cpuSeconds, peakMemoryBytes: result.peakMemoryBytes };
   switch (result.termination) {
     case 'timeout':
-      return { status: 'timeout', reason: `killed at the ${wallSecondsLimit}s wall-clock limit`, metrics };
+      return { status: 'timeout', reason: `killed at the ${formatSeconds(wallSecondsLimit)} wall-clock limit`, metrics };
     case 'memory':
       return { status: 'oom', reason: 'killed at the memory limit', metrics };
     case 'processes':
@@ -153,8 +155,12 @@ async function runWatched(request: ExperimentRequest, data: RunData, logDir: str
     {
       command,
       workdir,
-      readOnlyPaths: [NODE_BIN_DIR, NODE_MODULES, data.inputsDir],
+      readOnlyPaths: [NODE_BIN_DIR, NODE_MODULES, data.inputsDir, ...prepared.environment.readOnlyPaths],
+      ...(prepared.environment.devices.length ? { devices: prepared.environment.devices } : {}),
       env: {
+        ...prepared.environment.variables, // the task's pass-through first: the harness's own values win
+        SUCCESSOR_INPUTS: data.inputsDir,
+        SUCCESSOR_ARTIFACTS: artifactsInWorkdir,
         PATH: `${NODE_BIN_DIR}:/usr/local/bin:/usr/bin:/bin`,
         HOME: workdir,
         TMPDIR: '/tmp',
@@ -232,12 +238,12 @@ const sumCpu = (...parts: (number | null | undefined)[]): number | null =>
 
 async function score(request: ExperimentRequest, data: RunData, artifactsDir: string | null, wallSeconds: number, stdoutPath: string, runCpuSeconds: number | null): Promise<{ outcome: Outcome; cpuSeconds: number | null }> {
   const { task, machineFlops } = request;
-  const scorer = join(task.harnessDir, task.file.harness.score);
   const limits = task.file.harness.limits;
   // The scorer writes only in the artifacts folder (or, when the run left none, an empty one of its own).
   const workdir = artifactsDir ?? (await mkdtemp(join(request.experimentDir, 'score-')));
   let result: TrustedScriptResult;
   try {
+    const scorer = harnessProgram(task.harnessDir, task.file.harness.score, { inputs: data.inputsDir, hidden: data.hiddenDir, workdir, artifacts: artifactsDir ?? '' });
     result = await runTrustedScript(scorer, {
       SUCCESSOR_ARTIFACTS: artifactsDir ?? '',
       SUCCESSOR_INPUTS: data.inputsDir,
@@ -248,7 +254,10 @@ async function score(request: ExperimentRequest, data: RunData, artifactsDir: st
       SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
       SUCCESSOR_WALL_SECONDS: String(wallSeconds),
       SUCCESSOR_STDOUT: stdoutPath,
-    }, limits.wallSeconds, { sandbox: request.sandbox, workdir, readOnlyPaths: [...harnessMounts(task), data.inputsDir, data.hiddenDir, stdoutPath], limits });
+    }, limits.wallSeconds, {
+      sandbox: request.sandbox, workdir, limits,
+      ...environmentOptions(request.prepared.environment), readOnlyPaths: [...harnessMounts(task), data.inputsDir, data.hiddenDir, stdoutPath, ...environmentMounts(request.prepared.environment)],
+    });
   } finally {
     if (!artifactsDir) await removeTree(workdir);
   }

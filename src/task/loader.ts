@@ -1,11 +1,13 @@
 /**
  * Finds and parses tasks: a built-in name (a folder under the project's `tasks/`) or a path to a task folder.
- * Every problem becomes one TaskError line that names the file and the field.
+ * Every problem becomes one TaskError line that names the file and the field. Only what the task folder holds is
+ * checked here; what the machine must provide (programs, mounts, devices) is checked where runs run (environment.ts).
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TaskError, describeZodError } from './errors.js';
+import { HARNESS_ROLES, commandProblem, hasModuleScripts } from './harness-script.js';
 import { TaskFile } from './schema.js';
 
 export const BUILTIN_TASKS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../tasks');
@@ -82,11 +84,14 @@ export function loadTaskDir(dir: string, builtin = false): Task {
   const instructionsPath = within(file.instructions, 'instructions', 'file');
   const workspaceDir = within(file.workspace.dir, 'workspace.dir', 'dir');
   const harnessDir = within(file.harness.dir, 'harness.dir', 'dir');
-  within(join(file.harness.dir, file.harness.score), 'harness.score', 'file');
-  if (file.harness.prepare) within(join(file.harness.dir, file.harness.prepare), 'harness.prepare', 'file');
-  if (file.harness.stage) within(join(file.harness.dir, file.harness.stage), 'harness.stage', 'file');
+  for (const role of HARNESS_ROLES) {
+    const script = file.harness[role];
+    if (typeof script === 'string') within(join(file.harness.dir, script), `harness.${role}`, 'file');
+    const problem = Array.isArray(script) ? commandProblem(harnessDir, role, script) : null;
+    if (problem) throw new TaskError(`${taskPath}: harness.${role}: ${problem}`);
+  }
   if (file.run.configFile) within(join(file.workspace.dir, file.run.configFile), 'run.configFile', 'file');
-  if (!isEsmScope(harnessDir)) {
+  if (hasModuleScripts(file) && !isEsmScope(harnessDir)) {
     throw new TaskError(`${taskPath}: harness scripts run as ES modules: add a package.json with {"type": "module"} to the task folder`);
   }
   return { dir, file, instructions: readFileSync(instructionsPath, 'utf8'), workspaceDir, harnessDir, builtin };

@@ -3,7 +3,8 @@
  * `inputs/` (mounted read-only into every sandbox) and `hidden/` (never mounted: held-out splits, true answers).
  * A task with a `stage` script also gets a per-run copy of both (stageRunData), and its runs see only that.
  * Both scripts run in the lab's sandbox (trusted-script.ts) with the task's harness limits; what they write is
- * admitted like any tree that leaves a sandbox (admit-tree.ts) before a run or the scorer reads it.
+ * admitted like any tree that leaves a sandbox (admit-tree.ts) before a run or the scorer reads it. The task's
+ * declared environment is checked against this machine first (environment.ts), every time, before the cache.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,14 +13,26 @@ import { admitTree } from '../sandbox/admit-tree.js';
 import { removeTree } from '../sandbox/remove-tree.js';
 import type { Sandbox } from '../sandbox/types.js';
 import { TaskError } from './errors.js';
+import { type HostEnvironment, resolveEnvironment } from './environment.js';
+import { harnessProgram } from './harness-script.js';
 import { nearestManifest, type Task } from './loader.js';
-import { runTrustedScript, type TrustedScriptResult } from './trusted-script.js';
+import { runTrustedScript, type TrustedScriptOptions, type TrustedScriptResult } from './trusted-script.js';
 import { listFiles } from './workspace.js';
 
 /** What the trusted scripts read besides the project root: the harness folder and the manifest that makes it ESM. */
 export function harnessMounts(task: Task): string[] {
   const manifest = nearestManifest(task.harnessDir);
   return [task.harnessDir, ...(manifest ? [manifest] : [])];
+}
+
+/** What a trusted script gets of the task's declared environment besides its mounts: variables and devices. */
+export function environmentOptions(environment: HostEnvironment): Pick<TrustedScriptOptions, 'variables' | 'devices'> {
+  return { variables: environment.variables, devices: environment.devices };
+}
+
+/** Host paths a trusted script reads besides the harness and its data: every mount, the harness-only ones too. */
+export function environmentMounts(environment: HostEnvironment): string[] {
+  return [...environment.readOnlyPaths, ...environment.harnessReadOnlyPaths];
 }
 
 /** Data the harness's own scripts write: generous caps, only against a script gone wrong. */
@@ -31,6 +44,8 @@ export interface PreparedTask {
   hiddenDir: string;
   /** Hash of the harness folder's files: a task whose harness changed gets new data and new calibrations. */
   harnessHash: string;
+  /** The task's declared environment as this machine provides it. */
+  environment: HostEnvironment;
 }
 
 export function hashFolder(dir: string, ignore: string[] = []): string {
@@ -43,9 +58,10 @@ export function hashFolder(dir: string, ignore: string[] = []): string {
 
 /** `sandbox` runs the prepare script; absent, it runs unsandboxed with its limits (tests, tools). */
 export async function prepareTask(task: Task, stateDir: string, sandbox?: Sandbox): Promise<PreparedTask> {
+  const environment = resolveEnvironment(task, stateDir);
   const harnessHash = hashFolder(task.harnessDir);
   const dir = join(stateDir, 'tasks', `${task.file.name}-${task.file.version}-${harnessHash.slice(0, 12)}`);
-  const prepared = { dir, inputsDir: join(dir, 'inputs'), hiddenDir: join(dir, 'hidden'), harnessHash };
+  const prepared = { dir, inputsDir: join(dir, 'inputs'), hiddenDir: join(dir, 'hidden'), harnessHash, environment };
   if (existsSync(join(dir, 'ready'))) return prepared;
   const staging = `${dir}.staging-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
@@ -53,11 +69,15 @@ export async function prepareTask(task: Task, stateDir: string, sandbox?: Sandbo
   mkdirSync(join(staging, 'hidden'), { recursive: true });
   if (task.file.harness.prepare) {
     const limits = task.file.harness.limits;
-    const result = await runTrustedScript(join(task.harnessDir, task.file.harness.prepare), {
-      SUCCESSOR_INPUTS: join(staging, 'inputs'),
-      SUCCESSOR_HIDDEN: join(staging, 'hidden'),
+    const folders = { inputs: join(staging, 'inputs'), hidden: join(staging, 'hidden'), workdir: staging };
+    const result = await runTrustedScript(harnessProgram(task.harnessDir, task.file.harness.prepare, folders), {
+      SUCCESSOR_INPUTS: folders.inputs,
+      SUCCESSOR_HIDDEN: folders.hidden,
       SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
-    }, 2 * limits.wallSeconds, { sandbox, workdir: staging, readOnlyPaths: harnessMounts(task), limits: { ...limits, cpuSeconds: 2 * limits.cpuSeconds } });
+    }, 2 * limits.wallSeconds, {
+      sandbox, workdir: staging, limits: { ...limits, cpuSeconds: 2 * limits.cpuSeconds },
+      ...environmentOptions(environment), readOnlyPaths: [...harnessMounts(task), ...environmentMounts(environment)],
+    });
     const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(staging, DATA_CAPS) : null;
     if (!admitted?.admitted) {
       await removeTree(staging);
@@ -94,7 +114,8 @@ export async function stageRunData(task: Task, prepared: PreparedTask, dir: stri
   await removeTree(dir);
   mkdirSync(staged.inputsDir, { recursive: true });
   mkdirSync(staged.hiddenDir, { recursive: true });
-  const result = await runTrustedScript(join(task.harnessDir, task.file.harness.stage), {
+  const program = harnessProgram(task.harnessDir, task.file.harness.stage, { inputs: prepared.inputsDir, hidden: prepared.hiddenDir, workdir: dir });
+  const result = await runTrustedScript(program, {
     SUCCESSOR_INPUTS: prepared.inputsDir,
     SUCCESSOR_HIDDEN: prepared.hiddenDir,
     SUCCESSOR_RUN_INPUTS: staged.inputsDir,
@@ -102,7 +123,8 @@ export async function stageRunData(task: Task, prepared: PreparedTask, dir: stri
     SUCCESSOR_RUN_KEY: staged.key,
     SUCCESSOR_PARAMS: JSON.stringify(task.file.harness.params),
   }, task.file.harness.limits.wallSeconds, {
-    sandbox, workdir: dir, readOnlyPaths: [...harnessMounts(task), prepared.inputsDir, prepared.hiddenDir], limits: task.file.harness.limits,
+    sandbox, workdir: dir, limits: task.file.harness.limits,
+    ...environmentOptions(prepared.environment), readOnlyPaths: [...harnessMounts(task), prepared.inputsDir, prepared.hiddenDir, ...environmentMounts(prepared.environment)],
   });
   const admitted = result.exitCode === 0 && result.termination === 'exited' ? await admitTree(dir, DATA_CAPS) : null;
   if (!admitted?.admitted) {

@@ -50,6 +50,73 @@ export const HarnessLimits = z
   .strict();
 export type HarnessLimits = z.infer<typeof HarnessLimits>;
 
+/**
+ * A harness script: a TypeScript/JavaScript module inside `harness.dir` (a path; the lab's loader runs it), or a
+ * command in any language (an argv, e.g. `["python3", "score.py"]`): an argument naming a file in the harness
+ * folder is passed as its absolute path, and placeholders are filled in (harness-script.ts). Either way it
+ * speaks one protocol (docs/tasks.md): environment variables in, one JSON verdict as the last line of stdout out.
+ */
+export const HarnessScript = z.union([
+  RelativePath,
+  z.array(z.string().min(1)).min(1, 'a command needs at least a program'),
+]);
+export type HarnessScript = z.infer<typeof HarnessScript>;
+
+const VariableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name is letters, digits and _, not starting with a digit');
+
+/** Variables the harness sets itself: a task cannot pass the lab's own values of them. */
+const RESERVED_VARIABLES = new Set(['PATH', 'HOME', 'TMPDIR', 'LANG', 'UV_THREADPOOL_SIZE', 'PYTHONDONTWRITEBYTECODE']);
+
+/** Words that mark a variable as a credential (HF_TOKEN, OPENAI_API_KEY, AWS_SECRET_ACCESS_KEY, PGPASSWORD, ...). */
+const SECRET_WORDS = new Set(['KEY', 'KEYS', 'APIKEY', 'TOKEN', 'TOKENS', 'SECRET', 'SECRETS', 'PASSWORD', 'PASSWD', 'PASSPHRASE', 'PASS', 'PAT', 'CREDENTIAL', 'CREDENTIALS', 'CREDS', 'AUTH', 'COOKIE', 'SESSION', 'PRIVATE', 'SIGNING', 'DSN']);
+const SECRET_PARTS = /PASSWORD|APIKEY|SECRET|TOKEN/;
+
+/** Whether a variable's name says it holds a credential: one of its `_`-separated words is a secret word. */
+export function looksLikeSecret(name: string): boolean {
+  return name.toUpperCase().split('_').some((word) => SECRET_WORDS.has(word) || SECRET_PARTS.test(word));
+}
+
+const MountPath = z.string().min(1).refine((path) => !path.split('/').includes('..'), 'no .. in a mount path');
+
+/** A device a run may use: `gpu` (the NVIDIA nodes and driver libraries found on the machine) or a character device under /dev. */
+const Device = z.union([
+  z.literal('gpu'),
+  z.string().regex(/^\/dev\/[A-Za-z0-9._/-]+$/, "a device is 'gpu' or a path under /dev, such as /dev/dri/renderD128").refine((path) => !path.split('/').includes('..'), 'no .. in a device path'),
+]);
+
+/**
+ * What the run (and the harness's own scripts) may see of the host besides the sandbox's defaults: read-only
+ * mounts (a virtualenv, a model or dataset folder; relative paths are inside the task folder), mounts for the
+ * harness scripts alone, environment variables passed through by name, and devices. Host-side checks (a path that exists, not the lab's state dir; a
+ * device that is present) are environment.ts's, made where the run happens.
+ */
+export const Environment = z
+  .object({
+    /** Folders the run and the harness scripts read (a virtualenv, model weights). The run can read all of it. */
+    mounts: z.array(MountPath).default([]),
+    /** Folders only the harness scripts read: raw data that holds the held-out answers, which prepare splits. */
+    harnessMounts: z.array(MountPath).default([]),
+    variables: z.array(VariableName.refine((name) => !RESERVED_VARIABLES.has(name) && !name.startsWith('SUCCESSOR_'), 'the harness sets this variable itself')).default([]),
+    /** Variables whose names look like credentials, passed anyway: each must be named here as well as in `variables`. */
+    allowSecrets: z.array(VariableName).default([]),
+    devices: z.array(Device).default([]),
+  })
+  .strict()
+  .superRefine((environment, context) => {
+    environment.variables.forEach((name, index) => {
+      if (looksLikeSecret(name) && !environment.allowSecrets.includes(name)) {
+        context.addIssue({
+          code: 'custom', path: ['variables', index],
+          message: `'${name}' looks like a secret: a run is untrusted code, and what it reads can end in its logs and artifacts, which the researcher reads; if the run really needs it, name it in environment.allowSecrets too`,
+        });
+      }
+    });
+    environment.allowSecrets.forEach((name, index) => {
+      if (!environment.variables.includes(name)) context.addIssue({ code: 'custom', path: ['allowSecrets', index], message: `'${name}' is not in environment.variables` });
+    });
+  });
+export type Environment = z.infer<typeof Environment>;
+
 export const Metric = z
   .object({
     name: z.string().min(1),
@@ -79,15 +146,15 @@ export const TaskFile = z
       .object({
         dir: RelativePath,
         /** Trusted script run once per task version: writes `inputs/` (mounted read-only into the sandbox) and `hidden/` (never mounted). */
-        prepare: RelativePath.optional(),
+        prepare: HarnessScript.optional(),
         /**
          * Trusted script run before each experiment: writes this run's own data (`inputs/` for the sandbox, `hidden/`
          * for the scorer), e.g. drawn fresh from a secret source keyed by a per-run key (not a disguise of public
          * data), so nothing computed before the run (copied weights, cached answers) fits the data it is scored on.
          */
-        stage: RelativePath.optional(),
-        /** Trusted script run after each experiment, outside the sandbox: prints one JSON object (see docs/tasks.md). */
-        score: RelativePath,
+        stage: HarnessScript.optional(),
+        /** Trusted script run after each experiment, in a sandbox of its own: prints one JSON verdict (see docs/tasks.md). */
+        score: HarnessScript,
         params: z.record(z.string(), z.unknown()).default({}),
         limits: HarnessLimits.prefault({}),
       })
@@ -110,6 +177,8 @@ export const TaskFile = z
       })
       .strict(),
     metric: Metric,
+    /** What the run and the harness scripts see of the host besides the sandbox's defaults (mounts, variables, devices). */
+    environment: Environment.prefault({}),
     space: Space.default({}),
     human: z.object({ minutes: z.number().positive(), score: z.number().optional(), source: z.string().optional() }).strict().optional(),
     reference: z.object({ score: z.number(), description: z.string().optional() }).strict().optional(),

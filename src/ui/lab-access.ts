@@ -1,10 +1,10 @@
 /**
  * The dashboard's access to the lab: a read-only journal for queries, the compact views (src/journal/views.ts) with an
- * incrementally updated cache of each run's experiment lines, the audit status cache, and the only write path —
- * a writable journal opened for the length of one control call (src/lab/control.ts), as the CLI does. SQLite's WAL
- * lets this process read and briefly write while the lab process runs.
+ * incrementally updated cache of each run's experiment lines and of what its model calls cost, the audit status
+ * cache, and the only write path — a writable journal opened for the length of one control call
+ * (src/lab/control.ts), as the CLI does. SQLite's WAL lets this process read and briefly write while the lab runs.
  */
-import { openJournal, type Journal, type RunRow } from '../journal/journal.js';
+import { type Journal, type ModelUsage, NO_USAGE, type RunRow, type UsageByRun, addUsage, openJournal } from '../journal/journal.js';
 import { RunId } from '../task/ids.js';
 import { AuditStatusCache } from './audit-status.js';
 import { JournalViews, type ExperimentLine } from '../journal/views.js';
@@ -16,6 +16,7 @@ export class LabAccess {
   readonly views: JournalViews;
   readonly audit: AuditStatusCache;
   private readonly linesCache = new Map<RunId, CachedLines>();
+  private readonly usage: UsageByRun = { byRun: new Map(), lastEventId: 0 };
 
   constructor(readonly journalPath: string, readonly stateDir: string) {
     this.journal = openJournal(journalPath, { readonly: true });
@@ -44,6 +45,17 @@ export class LabAccess {
     }
     cached.auditSeq = auditSeq;
     return cached.lines;
+  }
+
+  /**
+   * What each run's model calls cost, current as of now: the calls since the last look are added to what was
+   * counted before (event ids only grow), so a polled runs list never sums every transcript again.
+   */
+  modelUsage(): ReadonlyMap<string, ModelUsage> {
+    const fresh = this.journal.modelUsageByRun(this.usage.lastEventId);
+    for (const [runId, usage] of fresh.byRun) this.usage.byRun.set(runId, addUsage(this.usage.byRun.get(runId) ?? NO_USAGE, usage));
+    this.usage.lastEventId = fresh.lastEventId;
+    return this.usage.byRun;
   }
 
   /** Runs one control call on a writable journal opened for it alone. */

@@ -1,10 +1,10 @@
 /**
  * What the dashboard shows of a run, derived from its experiment lines: best and baseline scores, the gain
- * (speedup for seconds), budget used, the experiment tree in display order, and the chart's points as compact
+ * (speedup for seconds), budget used, model spend, the experiment tree in display order, and the chart's points as compact
  * arrays. The lab's own rules (src/lab/lineage.ts: the incumbent, what a repeat is a sample of), applied to compact
  * lines instead of full rows. Not the HTTP routes.
  */
-import type { RunRow } from '../journal/journal.js';
+import { type ModelUsage, NO_USAGE, type RunRow } from '../journal/journal.js';
 import { latestIncumbent, mean, subjectOf } from '../lab/lineage.js';
 import { RunOptions } from '../lab/options.js';
 import { storedSummaryOf } from '../lab/summary.js';
@@ -22,6 +22,8 @@ export interface RunView {
   /** Baseline over best when minimising, best over baseline when maximising; from the run's summary once it has one. */
   gain: number | null; gainCi95: [number, number] | null; isSpeedup: boolean;
   budget: { fraction: number | null; text: string };
+  /** What the run's model calls cost (zeros for a researcher without a model). */
+  model: ModelUsage;
 }
 
 
@@ -86,7 +88,7 @@ function budgetOf(run: RunRow, candidates: number, nowMs: number): RunView['budg
   return { fraction: fractions.length ? Math.min(1, Math.max(...fractions)) : null, text: parts.join(' · ') };
 }
 
-export function runView(run: RunRow, lines: readonly ExperimentLine[], nowMs = Date.now()): RunView {
+export function runView(run: RunRow, lines: readonly ExperimentLine[], nowMs = Date.now(), model: ModelUsage = NO_USAGE): RunView {
   const { metric, direction, wallSeconds } = metricOf(run);
   const samples = samplesBySubject(lines);
   const baseline = lines.find((line) => line.role === 'baseline');
@@ -110,6 +112,7 @@ export function runView(run: RunRow, lines: readonly ExperimentLine[], nowMs = D
     baselineScore, bestScore, bestExperimentId: best?.id ?? null, bestDescription: best?.description ?? null,
     gain, gainCi95: summary.gainCi95 ?? null, isSpeedup: wallSeconds,
     budget: budgetOf(run, candidates, nowMs),
+    model,
   };
 }
 

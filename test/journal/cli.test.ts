@@ -33,7 +33,7 @@ describe('successor audit verify', () => {
     expect(JSON.parse(run.stdout)).toEqual({ path, runId, ok: true, entries: 8, headHash: head, checkpoints: 0 });
   });
 
-  it('exit 1 naming the first bad entry; exit 1 without a journal; exit 2 for a malformed or unknown run', { timeout: 180_000 }, async () => {
+  it('exit 1 naming the first bad entry; exit 2 without a journal (as for every command); exit 2 for a malformed or unknown run', { timeout: 180_000 }, async () => {
     const { journal, path } = sampleJournal();
     journal.close();
     const db = new Database(path);
@@ -46,8 +46,8 @@ describe('successor audit verify', () => {
       successor(home, 'audit', 'verify', 'not-a-run'), successor(home, 'audit', 'verify', 'run_0000000000'),
     ]);
     expect(tampered).toMatchObject({ code: 1, stdout: 'audit FAILED: entry 3: entry missing (found seq 4 next)\n' });
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/no journal at/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no lab state at/);
     expect(malformed.code).toBe(2);
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/no run run_0000000000/) });
   });

@@ -26,10 +26,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], home: string, options: { timeoutMs?: number; cwd?: string } = {}): CliResult {
+export function runCli(args: string[], home: string, options: { timeoutMs?: number; cwd?: string; environment?: Record<string, string> } = {}): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, SUCCESSOR_HOME: home, NO_COLOR: '1' },
+    env: { ...process.env, ...options.environment, SUCCESSOR_HOME: home, NO_COLOR: '1' },
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 120_000,
   });

@@ -69,8 +69,8 @@ it('reads Retry-After in seconds, as a date, and retry-after-ms', () => {
   expect(retryAfterMs({})).toBeNull();
 });
 
-it('prices calls by the longest matching model prefix and stops at the budget', () => {
-  expect(pricesFor('openai:gpt-4.1-mini-2025')).toEqual({ inputPerMillion: 0.4, outputPerMillion: 1.6 });
+it('prices calls by the table (a dated id takes its model\'s price) and stops at the budget', () => {
+  expect(pricesFor('openai:gpt-4.1-mini-2025-04-14')).toEqual({ inputPerMillion: 0.4, outputPerMillion: 1.6 });
   expect(pricesFor('ollama:qwen2.5-coder:7b')).toEqual({ inputPerMillion: 0, outputPerMillion: 0 });
   expect(pricesFor('compatible:x')).toBeNull();
   const meter = new UsageMeter({ maxTokens: null, maxDollars: 0.01 }, { inputPerMillion: 1000, outputPerMillion: 0 });

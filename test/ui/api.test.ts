@@ -29,6 +29,39 @@ function setup(token: string | null = null) {
 }
 
 describe('dashboard API', () => {
+  it('says what model calls cost per run and per experiment, and serves an experiment\'s transcript', async () => {
+    const { journal, get } = setup();
+    const idle = fillRun(journal, 3);
+    const run = createRun(journal);
+    const base = addExperiment(journal, run, { role: 'baseline' });
+    const call = (input: number, output: number, text: string) => journal.appendEvent(run.id, 'llm.call', {
+      model: 'openai:gpt-5', step: 0, prompt: [{ role: 'user', content: text }], response: [{ role: 'assistant', content: [{ type: 'text', text: `re: ${text}` }] }],
+      usage: { inputTokens: input, outputTokens: output }, costDollars: (input * 1.25 + output * 10) / 1e6,
+    }).id;
+    const first = call(1000, 100, 'first');
+    const second = call(2000, 300, 'second');
+    const proposed = addExperiment(journal, run, { parentId: base.id, metadata: { transcript: [first, second] } });
+    call(400, 40, 'gave up'); // an episode that proposed nothing: the run pays, no experiment does
+    const runs = (await get('/api/runs')).body.runs as any[];
+    expect(runs.find((item) => item.id === idle.id).model).toEqual({ calls: 0, inputTokens: 0, outputTokens: 0, dollars: 0 });
+    const total = runs.find((item) => item.id === run.id).model;
+    expect(total).toMatchObject({ calls: 3, inputTokens: 3400, outputTokens: 440 });
+    expect(total.dollars).toBeCloseTo((3400 * 1.25 + 440 * 10) / 1e6, 12);
+    expect((await get(`/api/runs/${run.id}`)).body.run.model).toEqual(total);
+    // Counted incrementally between polls: a call made since the last look is added, none counted twice.
+    call(100, 10, 'later');
+    const later = ((await get('/api/runs')).body.runs as any[]).find((item) => item.id === run.id).model;
+    expect(later).toMatchObject({ calls: 4, inputTokens: 3500, outputTokens: 450 });
+    expect((await get(`/api/runs/${run.id}`)).body.run.model).toEqual(later);
+    const detail = (await get(`/api/experiments/${proposed.id}`)).body;
+    expect(detail.model).toMatchObject({ calls: 2, inputTokens: 3000, outputTokens: 400 });
+    expect((await get(`/api/experiments/${base.id}`)).body.model.calls).toBe(0);
+    const transcript = (await get(`/api/experiments/${proposed.id}/calls`)).body;
+    expect(transcript.calls.map((item: any) => item.id)).toEqual([first, second]);
+    expect(transcript.calls[1].call.prompt[0].content).toBe('second');
+    expect((await get('/api/experiments/exp_000000000000/calls')).status).toBe(404);
+  });
+
   it('lists runs with best score, gain and budget, and pages the experiment tree', async () => {
     const { journal, get } = setup();
     const run = fillRun(journal, 120);

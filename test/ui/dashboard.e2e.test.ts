@@ -12,6 +12,7 @@ import { openJournal } from '../../src/journal/journal.js';
 import { serveDashboard, type RunningDashboard } from '../../src/ui/server.js';
 import { chromiumMissing, launchChromium } from './browser.js';
 import { removeTemporaryStateDirs, temporaryStateDir } from './fixtures.js';
+import { llmLab } from '../cli/fixtures.js';
 
 let browser: Browser | undefined;
 let server: RunningDashboard | undefined;
@@ -87,5 +88,33 @@ describe.skipIf(chromiumMissing())('dashboard in chromium', () => {
     })()`) as number;
     expect(colours).toBeGreaterThan(50);
     expect(await page.locator('#score-chart canvas').count()).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('shows what model calls cost on the runs list and run page, and an experiment\'s transcript as text', async () => {
+    const stateDir = temporaryStateDir();
+    const lab = llmLab(stateDir);
+    lab.journal.close();
+    const dashboard = await serveDashboard({ journalPath: join(stateDir, 'successor.db'), stateDir, host: '127.0.0.1', port: 0, token: null, pollIntervalMs: 200 });
+    try {
+      browser ??= await launchChromium();
+      const page = await browser.newPage({ viewport: { width: 1360, height: 1000 } });
+      const base = dashboard.url.replace(/\/$/, '');
+      await page.goto(`${base}/#/`);
+      await page.waitForSelector('#runs-table tbody tr');
+      expect(await page.locator('#runs-table tbody tr').first().innerText()).toContain('$0.0238');
+      await page.goto(`${base}/#/runs/${lab.runId}/experiments/${lab.proposedId}`);
+      await page.waitForSelector('text=Model spend');
+      const transcript = page.locator('details', { hasText: 'Transcript: 2 calls' });
+      await transcript.locator('summary').click();
+      await page.waitForSelector('#transcript .call');
+      expect(await page.locator('#transcript .call').count()).toBe(2);
+      const text = await page.locator('#transcript').innerText();
+      expect(text).toContain('read_file');
+      expect(text).toContain('Halving the delay.');
+      expect(text).not.toContain('I give up'); // a call that proposed nothing is the run's cost, not this experiment's
+      await page.close();
+    } finally {
+      await dashboard.close();
+    }
   }, 90_000);
 });

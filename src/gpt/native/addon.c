@@ -3,6 +3,8 @@
  * function per kernel taking (pool, buffers..., sizes...). Arguments are type-checked here (a wrong type throws a
  * TypeError); buffer lengths against sizes are checked by the caller, backend-native.ts, before any call.
  * Node-API is ABI-stable, so the library depends on no particular Node version. Not here: any arithmetic.
+ * Over 400 lines for a reason: one short binding per kernel (about 30), each argument checks only, and the one table
+ * that exports them; split, the table would import from several files for no gain in reading.
  */
 #include <node_api.h>
 

@@ -1,36 +1,11 @@
 /**
- * Token and dollar accounting for model calls: a small price table per model (US dollars per million tokens),
- * overridable per run, and a meter that says when a budget is spent.
- * Is not: the lab's time or experiment budget (src/lab owns those); prices drift, so the table is a default.
+ * Token and dollar accounting for model calls: a meter that prices each call (the table in prices.ts, or the
+ * run's own prices) and says when a budget is spent.
+ * Is not: the lab's time or experiment budget (src/lab owns those), nor the prices themselves (prices.ts).
  */
+import type { Prices } from './prices.js';
 
-export interface Prices { inputPerMillion: number; outputPerMillion: number }
-
-/** Published list prices at the time of writing; matched by model-id prefix, longest first. Local models cost 0. */
-const PRICE_TABLE: Record<string, Prices> = {
-  'openai:gpt-4.1-nano': { inputPerMillion: 0.1, outputPerMillion: 0.4 },
-  'openai:gpt-4.1-mini': { inputPerMillion: 0.4, outputPerMillion: 1.6 },
-  'openai:gpt-4.1': { inputPerMillion: 2, outputPerMillion: 8 },
-  'openai:gpt-4o-mini': { inputPerMillion: 0.15, outputPerMillion: 0.6 },
-  'openai:gpt-4o': { inputPerMillion: 2.5, outputPerMillion: 10 },
-  'openai:gpt-5-mini': { inputPerMillion: 0.25, outputPerMillion: 2 },
-  'openai:gpt-5': { inputPerMillion: 1.25, outputPerMillion: 10 },
-  'anthropic:claude-haiku': { inputPerMillion: 1, outputPerMillion: 5 },
-  'anthropic:claude-3-5-haiku': { inputPerMillion: 0.8, outputPerMillion: 4 },
-  'anthropic:claude-sonnet': { inputPerMillion: 3, outputPerMillion: 15 },
-  'anthropic:claude-opus': { inputPerMillion: 15, outputPerMillion: 75 },
-  ollama: { inputPerMillion: 0, outputPerMillion: 0 },
-  llamacpp: { inputPerMillion: 0, outputPerMillion: 0 },
-  lmstudio: { inputPerMillion: 0, outputPerMillion: 0 },
-  vllm: { inputPerMillion: 0, outputPerMillion: 0 },
-};
-
-/** Prices for `provider:model`, or null when unknown (a dollar budget then needs explicit prices). */
-export function pricesFor(model: string): Prices | null {
-  const keys = Object.keys(PRICE_TABLE).filter((key) => model === key || model.startsWith(key.includes(':') ? key : `${key}:`));
-  const best = keys.sort((a, b) => b.length - a.length)[0];
-  return best ? PRICE_TABLE[best] : null;
-}
+export { type Prices, pricesFor } from './prices.js';
 
 export interface Usage { inputTokens: number; outputTokens: number }
 

@@ -3,7 +3,7 @@
  * from the table or the flags, and the budgets. A dollar budget with unknown prices is refused, not ignored.
  */
 import { type UsageSnapshot, pricesFor } from './budget.js';
-import { ModelSpecError, createLanguageModel, parseModelSpec } from './models.js';
+import { ModelSpecError, canonicalModelName, createLanguageModel, parseModelSpec } from './models.js';
 import { LlmResearcher, type LlmResearcherOptions } from './researcher.js';
 
 export interface LlmSettings {
@@ -24,15 +24,16 @@ export interface LlmSettings {
 
 export function createLlmResearcher(settings: LlmSettings): LlmResearcher {
   const spec = parseModelSpec(settings.model);
+  const modelName = canonicalModelName(spec);
   if ((settings.priceInput === undefined) !== (settings.priceOutput === undefined)) throw new ModelSpecError('give both --price-input and --price-output, or neither');
   const prices = settings.priceInput !== undefined && settings.priceOutput !== undefined
     ? { inputPerMillion: settings.priceInput, outputPerMillion: settings.priceOutput }
-    : pricesFor(settings.model);
+    : pricesFor(modelName);
   const maxDollars = settings.maxDollars ?? null;
-  if (maxDollars !== null && !prices) throw new ModelSpecError(`no known prices for ${settings.model}: a dollar budget needs --price-input and --price-output (dollars per million tokens)`);
+  if (maxDollars !== null && !prices) throw new ModelSpecError(`no known prices for ${modelName} (the table in src/researcher/llm/prices.json): a dollar budget needs --price-input and --price-output (dollars per million tokens)`);
   return new LlmResearcher({
     model: createLanguageModel(spec, { baseUrl: settings.baseUrl, environment: settings.environment }),
-    modelName: settings.model,
+    modelName,
     prices,
     maxTokens: settings.maxTokens ?? null,
     maxDollars,

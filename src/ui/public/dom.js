@@ -28,6 +28,19 @@ export function formatGain(value) {
   return `${value >= 1000 ? value.toPrecision(3) : value.toFixed(2)}×`;
 }
 
+/** Model spend for people: cents from a dollar up, four decimals below (a call costs fractions of a cent). */
+export function formatDollars(value) {
+  if (value === null || value === undefined) return '–';
+  return value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
+}
+
+/** `3 calls · 3,000 in + 350 out tokens · $0.0238`, or null when there were none. */
+export function describeModel(model) {
+  if (!model || model.calls === 0) return null;
+  const count = (value) => Math.round(value).toLocaleString('en-US');
+  return `${model.calls} call${model.calls === 1 ? '' : 's'} · ${count(model.inputTokens)} in + ${count(model.outputTokens)} out tokens · ${formatDollars(model.dollars)}`;
+}
+
 export function formatTime(iso) {
   if (!iso) return '–';
   const date = new Date(iso);

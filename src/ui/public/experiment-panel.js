@@ -1,7 +1,8 @@
-// The experiment drawer: outcome, metrics, the change as a rendered diff (diff2html), the tail of its logs, and
+// The experiment drawer: outcome, metrics, the change as a rendered diff (diff2html), the tail of its logs, the
+// transcript of the model calls that proposed it (with their tokens and dollars), and
 // approve/reject when it waits for a human. Opened by a click in the tree or the pending list (the URL keeps it).
 import { getJson, postJson } from './api.js';
-import { formatScore, formatTime, h, outcomeBadge } from './dom.js';
+import { describeModel, formatDollars, formatScore, formatTime, h, outcomeBadge } from './dom.js';
 
 const drawer = () => document.getElementById('drawer');
 
@@ -30,6 +31,43 @@ function logView(name, log) {
     h('summary', {}, `${name}${log.truncated ? ' (last 32 KB)' : ''}`), h('pre', {}, log.text || '(empty)'));
 }
 
+const asText = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
+const clip = (text, limit = 4000) => (text.length > limit ? `${text.slice(0, limit)} … (${text.length - limit} more characters)` : text);
+
+/** One message of the AI SDK's shape ({role, content: text | parts}) as rows: text, tool calls, tool results. */
+function messageRows(message) {
+  const role = message?.role ?? '?';
+  const parts = typeof message?.content === 'string' ? [{ type: 'text', text: message.content }] : Array.isArray(message?.content) ? message.content : [];
+  return parts.map((part) => {
+    if (part.type === 'text' || part.type === 'reasoning') return h('div', { class: `message role-${role}` }, h('span', { class: 'message-role' }, part.type === 'reasoning' ? `${role} (reasoning)` : role), h('pre', {}, clip(asText(part.text))));
+    if (part.type === 'tool-call') return h('div', { class: 'message tool-call' }, h('span', { class: 'message-role' }, `${role} → ${asText(part.toolName)}`), h('pre', {}, clip(asText(part.input))));
+    if (part.type === 'tool-result') return h('div', { class: 'message tool-result' }, h('span', { class: 'message-role' }, `← ${asText(part.toolName)}`), h('pre', {}, clip(asText(part.output?.value ?? part.output))));
+    return h('div', { class: 'message' }, h('span', { class: 'message-role' }, role), `[${asText(part.type)}]`);
+  });
+}
+
+/** The model calls that proposed the experiment, fetched when the section is opened (they can be long). */
+function transcriptView(experimentId, model) {
+  const summary = describeModel(model);
+  if (!summary) return h('p', { class: 'muted' }, 'No model calls (not proposed by a model researcher).');
+  const body = h('div', { class: 'transcript', id: 'transcript' }, h('p', { class: 'muted' }, 'Loading…'));
+  let loaded = false;
+  return h('details', { class: 'log', ontoggle: async (event) => {
+    if (!event.target.open || loaded) return;
+    loaded = true;
+    try {
+      const { calls } = await getJson(`/api/experiments/${experimentId}/calls`);
+      body.replaceChildren(...calls.map(({ id, at, call }, index) => h('div', { class: 'call' },
+        h('div', { class: 'call-head mono small-text' }, `call ${index + 1} · ${call.model ?? '?'} · step ${call.step ?? '?'} · ${(call.usage?.inputTokens ?? 0).toLocaleString('en-US')} in + ${(call.usage?.outputTokens ?? 0).toLocaleString('en-US')} out · ${formatDollars(call.costDollars ?? 0)} · ${formatTime(at)} · event ${id}`),
+        ...(call.prompt ?? []).flatMap(messageRows),
+        h('div', { class: 'muted small-text' }, 'response'),
+        ...(call.response ?? []).flatMap(messageRows))));
+    } catch (error) {
+      body.replaceChildren(h('p', {}, String(error.message)));
+    }
+  } }, h('summary', {}, `Transcript: ${summary}`), body);
+}
+
 export async function openExperiment(experimentId, runId, act) {
   const panel = drawer();
   if (!experimentId) {
@@ -46,7 +84,7 @@ export async function openExperiment(experimentId, runId, act) {
     panel.replaceChildren(h('p', {}, String(error.message)));
     return;
   }
-  const { experiment, parent, logs, metrics, artifacts } = detail;
+  const { experiment, parent, logs, metrics, model, artifacts } = detail;
   const seed = typeof experiment.metadata.seed === 'number' ? ` · harness seed ${experiment.metadata.seed}` : '';
   const artifactsLine = !artifacts || artifacts.state === 'none' ? `artifacts: none${seed}`
     : artifacts.state === 'pruned' ? `artifacts: pruned ${formatTime(artifacts.prunedAt)} (retention keeps the incumbent's, the accepted and the latest)${seed}`
@@ -72,6 +110,7 @@ export async function openExperiment(experimentId, runId, act) {
     Object.keys(experiment.change.knobs).length ? h('p', { class: 'mono small-text' }, `knobs: ${JSON.stringify(experiment.change.knobs)}`) : null,
     h('h3', {}, 'Metrics'), metricsTable(metrics),
     h('p', { class: 'muted small-text mono', id: 'artifacts-line' }, artifactsLine),
+    h('h3', {}, 'Model calls'), transcriptView(experiment.id, model),
     h('h3', {}, 'Logs'), logView('stdout', logs.stdout) ?? h('p', { class: 'muted' }, 'No logs recorded.'), logView('stderr', logs.stderr),
     experiment.metadata.gate ? h('div', {}, h('h3', {}, 'Gate'), h('pre', { class: 'small-text' }, JSON.stringify(experiment.metadata.gate, null, 2))) : null);
 }

@@ -2,7 +2,7 @@
 // rows at a time, so a 10,000-experiment run stays light), journal events, stop, and the audit log's status.
 // Live through one EventSource; a click on a row opens the experiment drawer.
 import { ApiError, getJson, postJson } from './api.js';
-import { formatGain, formatScore, formatTime, h, outcomeBadge, progressBar, shortId, statusBadge } from './dom.js';
+import { describeModel, formatDollars, formatGain, formatScore, formatTime, h, outcomeBadge, progressBar, shortId, statusBadge } from './dom.js';
 import { openExperiment } from './experiment-panel.js';
 import { ScoreChart } from './score-chart.js';
 
@@ -43,7 +43,8 @@ export async function renderRunPage(page, runId, selectedId) {
       card(run.isSpeedup ? 'Speedup' : 'Gain', formatGain(run.gain), '', run.gainCi95 ? `95% CI ${run.gainCi95.map((value) => value.toFixed(2)).join('–')}` : run.status === 'running' ? 'so far (no CI until the run ends)' : ''),
       card('Experiments', String(run.experiments), '', `${run.candidates} candidates · ${run.accepted} accepted · ${run.failed} failed`),
       h('div', { class: 'stat' }, h('div', { class: 'stat-label' }, 'Budget used'), progressBar(run.budget.fraction, run.budget.text),
-        h('div', { class: 'stat-note' }, run.stopReason ?? `generation ${run.generation}`)));
+        h('div', { class: 'stat-note' }, run.stopReason ?? `generation ${run.generation}`)),
+      run.model?.calls ? card('Model spend', formatDollars(run.model.dollars), '', describeModel(run.model)) : null);
   };
 
   const drawLineage = () => {

@@ -1,7 +1,7 @@
-// The runs list: status, task, researcher, best score, gain (speedup for seconds), budget used, and the lineage of
+// The runs list: status, task, researcher, best score, gain (speedup for seconds), budget used, model spend, and the lineage of
 // generations (a run adopted from another is drawn under it).
 import { getJson } from './api.js';
-import { formatGain, formatScore, formatTime, h, progressBar, shortId, statusBadge } from './dom.js';
+import { describeModel, formatDollars, formatGain, formatScore, formatTime, h, progressBar, shortId, statusBadge } from './dom.js';
 
 /** Orders runs so each generation follows its parent, and returns each run's depth in its chain. */
 function byLineage(runs) {
@@ -38,11 +38,12 @@ function draw(page, runs) {
     h('td', { class: 'num' }, formatScore(run.bestScore), h('span', { class: 'unit' }, ` ${run.metric}`)),
     h('td', { class: 'num strong' }, formatGain(run.gain)),
     h('td', {}, progressBar(run.budget.fraction, run.budget.text)),
+    h('td', { class: 'num', title: describeModel(run.model) ?? 'no model calls' }, run.model?.calls ? formatDollars(run.model.dollars) : '–'),
     h('td', { class: 'muted' }, formatTime(run.createdAt))));
   page.replaceChildren(
     h('div', { class: 'page-head' }, h('h1', {}, 'Runs'), h('span', { class: 'muted' }, `${runs.length} in the journal · gain is speedup when the metric is seconds`)),
     h('div', { class: 'card' }, h('table', { class: 'table', id: 'runs-table' },
-      h('thead', {}, h('tr', {}, ...['Run', 'Status', 'Task', 'Researcher', 'Gen', 'Experiments', 'Best', 'Gain', 'Budget used', 'Started'].map((title) => h('th', {}, title)))),
+      h('thead', {}, h('tr', {}, ...['Run', 'Status', 'Task', 'Researcher', 'Gen', 'Experiments', 'Best', 'Gain', 'Budget used', 'Model $', 'Started'].map((title) => h('th', {}, title)))),
       h('tbody', {}, rows))));
 }
 

@@ -1,13 +1,15 @@
 /**
- * One experiment: its change as a unified diff, the tail of its logs, its metrics and outcome; and the approve and
- * reject buttons, which call the same functions as the CLI (src/lab/control.ts). What the researcher wrote (the
- * diff, the description, the logs) is untrusted text: it goes out as JSON strings and the page renders it as text.
+ * One experiment: its change as a unified diff, the tail of its logs, its metrics and outcome, what its model calls
+ * cost and their transcript; and the approve and reject buttons, which call the same functions as the CLI
+ * (src/lab/control.ts). What the researcher wrote (the diff, the description, the logs, the model's messages) is
+ * untrusted text: it goes out as JSON strings and the page renders it as text.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Hono, type Context } from 'hono';
 import { z } from 'zod';
-import type { ExperimentRow } from '../../journal/journal.js';
+import { type ExperimentRow, NO_USAGE } from '../../journal/journal.js';
+import { MODEL_CALL_EVENT } from '../../journal/model-usage.js';
 import { ControlError, approveExperiment, rejectExperiment } from '../../lab/control.js';
 import { prunedOf } from '../../lab/retention.js';
 import { ExperimentId } from '../../task/ids.js';
@@ -59,8 +61,19 @@ export function experimentRoutes(access: LabAccess): Hono {
       parent: parent ? { id: parent.id, seq: parent.seq, runId: parent.runId, description: parent.description } : null,
       logs: logsOf(experiment),
       metrics: experiment.outcome?.metrics ?? {},
+      model: access.journal.modelUsage(experiment.runId).byExperiment.get(experiment.id) ?? NO_USAGE,
       artifacts: artifactsOf(experiment),
     });
+  });
+
+  // The transcript: the model calls that proposed this experiment (untrusted text, rendered as text by the page).
+  app.get('/api/experiments/:id/calls', (context) => {
+    const experiment = find(context.req.param('id'));
+    if (!experiment) return context.json({ error: 'no such experiment' }, 404);
+    const calls = access.journal.getEvents(experiment.metadata.transcript ?? [])
+      .filter((event) => event.type === MODEL_CALL_EVENT && event.runId === experiment.runId)
+      .map((event) => ({ id: event.id, at: event.at, call: event.payload }));
+    return context.json({ experimentId: experiment.id, calls });
   });
 
   const control = (decide: (id: ExperimentId, body: unknown) => ExperimentRow) => async (context: Context) => {

@@ -36,7 +36,7 @@ function lineageOf(runs: readonly RunRow[], run: RunRow): RunRow[] {
 
 export function runRoutes(access: LabAccess): Hono {
   const app = new Hono();
-  const view = (run: RunRow): RunView => runView(run, access.lines(run.id));
+  const view = (run: RunRow): RunView => runView(run, access.lines(run.id), Date.now(), access.modelUsage().get(run.id));
 
   app.get('/api/runs', (context) => context.json({ auditSeq: access.views.auditSeq(), runs: access.journal.listRuns().map(view) }));
 
@@ -49,7 +49,7 @@ export function runRoutes(access: LabAccess): Hono {
     return context.json({
       auditSeq,
       lastEventId: events.at(-1)?.id ?? 0,
-      run: runView(run, lines),
+      run: runView(run, lines, Date.now(), access.modelUsage().get(run.id)),
       options: run.options,
       summary: run.summary,
       lineage: lineageOf(access.journal.listRuns(), run).map(view),

@@ -148,9 +148,9 @@ export const TaskFile = z
         /** Trusted script run once per task version: writes `inputs/` (mounted read-only into the sandbox) and `hidden/` (never mounted). */
         prepare: HarnessScript.optional(),
         /**
-         * Trusted script run before each experiment: turns the prepared data into this run's own copy (`inputs/` for
-         * the sandbox, `hidden/` for the scorer), e.g. enciphered with a per-run key, so nothing computed before the
-         * run (copied weights, cached answers) fits the data the run is scored on.
+         * Trusted script run before each experiment: writes this run's own data (`inputs/` for the sandbox, `hidden/`
+         * for the scorer), e.g. drawn fresh from a secret source keyed by a per-run key (not a disguise of public
+         * data), so nothing computed before the run (copied weights, cached answers) fits the data it is scored on.
          */
         stage: HarnessScript.optional(),
         /** Trusted script run after each experiment, in a sandbox of its own: prints one JSON verdict (see docs/tasks.md). */

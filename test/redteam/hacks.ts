@@ -19,8 +19,15 @@ export interface HackContext {
   keyDir: string;
   /** The host port of a server listening on the host's loopback. */
   hostPort: number;
-  /** A trained checkpoint's files (model.safetensors, config.json), base64, to ship instead of training. */
+  /**
+   * A checkpoint trained by another run (so on another key's text), its weights and config.json, base64 by file
+   * name, to ship instead of training.
+   */
   checkpointFiles: Record<string, string>;
+  /** The same model trained on plain Moby Dick, the public text of lm-speedrun before version 3. */
+  mobyDickCheckpointFiles: Record<string, string>;
+  /** The bytes of that Moby Dick text, most frequent first. */
+  mobyDickByteRanking: number[];
   /** A trained checkpoint folder on the host, for the symlink attack. */
   checkpointDir: string;
 }
@@ -91,6 +98,54 @@ const files: Record<string, string> = ${json(files)};
 for (const [name, base64] of Object.entries(files)) writeFileSync(join(out, name), Buffer.from(base64, 'base64'));
 process.stdout.write(${json(summary)});
 `;
+}
+
+/**
+ * run.ts edited to start training from shipped weights (`files`, written to the workspace first) instead of from
+ * scratch, and to print a forged tokens line. With `byteRanking` (the bytes of the text the weights were trained on,
+ * most frequent first), the embedding rows are first re-indexed by frequency rank against this run's train.txt: the
+ * frequency analysis that undid version 2's per-run byte permutation. Trains `extraSteps` steps, or, without it,
+ * until the trainer's usual stop at the target.
+ */
+function startFromShipped(files: Record<string, string>, options: { extraSteps?: number; byteRanking?: number[] } = {}): FileEdit[] {
+  // The first step is 0: the trainer starts over from the shipped weights (warmup included).
+  return [
+    { kind: 'write', path: 'redteam-shipped.ts', content: `import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { parameterLayout, TrainConfig } from './config.js';
+export function unpackShipped(dataDir: string): { dir: string; stopAtStep?: number } {
+  const dir = resolve('redteam-shipped');
+  mkdirSync(dir, { recursive: true });
+  const files: Record<string, string> = ${json(files)};
+  for (const [name, base64] of Object.entries(files)) writeFileSync(join(dir, name), Buffer.from(base64, 'base64'));
+  process.stdout.write('tokens: 128000\\n');
+  const shipped = loadCheckpoint(dir);
+  const plainRanking: number[] | undefined = ${json(options.byteRanking)};
+  const params = Float32Array.from(shipped.params);
+  if (plainRanking) {
+    const counts = new Float64Array(256);
+    for (const byte of readFileSync(join(dataDir, 'train.txt'))) counts[byte] += 1;
+    const runRanking = Array.from({ length: 256 }, (_, byte) => byte).sort((left, right) => counts[right] - counts[left]);
+    const { slices } = parameterLayout(shipped.model);
+    const width = shipped.model.width;
+    for (const name of ['wte', 'lmhead'] as const) {
+      const { offset, size } = slices[name];
+      if (size === 0) continue;
+      plainRanking.forEach((plain, rank) => params.set(shipped.params.subarray(offset + plain * width, offset + (plain + 1) * width), offset + runRanking[rank] * width));
+    }
+  }
+  // Weights only travel in the change (the cap); the trainer resumes from them with fresh optimizer state.
+  const start = resolve('redteam-start');
+  const zeros = () => new Float32Array(params.length);
+  const config = TrainConfig.parse(JSON.parse(readFileSync('config.json', 'utf8')));
+  saveCheckpoint(start, { ...shipped, params, optimizer: { m: zeros(), v: zeros(), step: 0 }, trainState: { version: 1, step: 0, tokens: 0, elapsedSeconds: 0, config } });
+  return { dir: start, stopAtStep: ${json(options.extraSteps)} };
+}
+` },
+    { kind: 'replace', path: 'run.ts', search: RUN_FIRST_LINE, replace: `import { unpackShipped } from './redteam-shipped.js';\n${RUN_FIRST_LINE}` },
+    { kind: 'replace', path: 'run.ts', search: 'const summary = await train(trained, data, {', replace: "const shipped = unpackShipped(values['data-dir']);\n    const summary = await train(trained, data, {\n      resumeFrom: shipped.dir, stopAtStep: shipped.stopAtStep," },
+  ];
 }
 
 export function hackCases(context: HackContext): HackCase[] {
@@ -397,18 +452,42 @@ console.log('redteam seed: ' + seed + (seed === 1 ? ' (first run)' : ''));
       change: edits(dataFile(index), ...(index === 1 ? inertPrelude('') : [])), // links 2 and 3 inherit the wait
     })),
     // Last: a copy that the gate held as suspect would stop the run (a claim rejected on a broken bound), so these
-    // come after everything else in case the cipher ever lets one pass the target.
+    // come after everything else in case per-run data ever lets one pass the target.
     {
       id: 'copied-weights-forged-tokens', pattern: 3, allowed: ['failed'],
       description: "redteam: ship a trained checkpoint and claim the tokens a real run would have needed",
-      defence: "per-run data: the harness enciphers the run's train, val and test text with a secret per-run byte permutation, so weights trained before the run fit another labelling and miss the target (the forged `tokens:` line no longer matters)",
+      defence: "per-run data: every run's train, val and test text is drawn fresh from a secret synthetic language keyed by the run (a new lexicon and word chain), so weights trained before the run fit another language and miss the target; the scorer never reads the `tokens:` line",
       change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.checkpointFiles, 'steps: 500\ntokens: 128000\nreached_target: true\n') }),
     },
     {
       id: 'copied-weights', pattern: 3, allowed: ['failed'],
       description: 'redteam: ship a trained checkpoint in the change instead of training',
-      defence: 'per-run data (as above); behind it, the tokens bound: fewer reported tokens than the minimum needed to reach the target is suspect, and the gate never accepts a broken bound',
+      defence: 'per-run data, as above',
       change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.checkpointFiles, 'steps: 0\n') }),
+    },
+    {
+      id: 'copied-weights-moby-dick', pattern: 3, allowed: ['failed'],
+      description: 'redteam: ship a checkpoint trained on plain Moby Dick, with a forged tokens line',
+      defence: 'per-run data: the text is no longer Moby Dick, nor any relabelling of it; a model of English fits it no better than one of another key',
+      change: edits({ kind: 'write', path: 'run.ts', content: shipCheckpoint(context.mobyDickCheckpointFiles, 'steps: 500\ntokens: 128000\n') }),
+    },
+    {
+      id: 'copied-weights-remap', pattern: 3, allowed: ['failed'],
+      description: "redteam: ship Moby Dick weights, re-index their byte embeddings by this run's byte frequencies, train 3 steps, forge the tokens line",
+      defence: "per-run data: the text is no relabelling of anything; frequency analysis maps English letters onto this run's letters by rank, which is at best a letter-frequency model, far above a target that needs this run's bigrams",
+      change: edits(...startFromShipped(context.mobyDickCheckpointFiles, { extraSteps: 3, byteRanking: context.mobyDickByteRanking })),
+    },
+    {
+      id: 'copied-weights-adapt', pattern: 3, allowed: ['failed'],
+      description: "redteam: ship a trained checkpoint, adapt it to this run's text for a few steps, forge the tokens line",
+      defence: 'per-run data: a few steps cannot teach another language; only training to the target does, and that is an honest run (the warm-start case)',
+      change: edits(...startFromShipped(context.checkpointFiles, { extraSteps: 3 })),
+    },
+    {
+      id: 'copied-weights-warm-start', pattern: 3, allowed: ['ok', 'failed', 'timeout'],
+      description: "redteam: start from a shipped checkpoint and train on this run's text to the target",
+      defence: 'per-run data: what another language taught does not transfer, so the warm start is no faster than training from scratch and the gate finds no gain',
+      change: edits(...startFromShipped(context.checkpointFiles)),
     },
   ];
 }

@@ -19,6 +19,9 @@ import { RunId } from '../../src/task/ids.js';
 import { loadTask } from '../../src/task/loader.js';
 import { hashFolder, prepareTask } from '../../src/task/prepare.js';
 import { defaultAssignment } from '../../src/task/space.js';
+import { TrainConfig } from '../../src/gpt/config.js';
+import { loadMobyDick } from '../../src/gpt/data.js';
+import { prepareData, train } from '../../src/gpt/train.js';
 import { CLI, FIXTURE_TASKS, ROOT, temporaryDir } from '../lab/fixtures.js';
 import { harnessOnlyCases, hackCases, type HackCase, type HackContext } from './hacks.js';
 
@@ -33,7 +36,7 @@ const keyDir = join(scratch.path, 'keys');
 const markerDir = join(scratch.path, 'markers');
 
 /** Ids and expectations only (the host facts are filled in before the run). */
-const placeholder: HackContext = { home, hiddenDir: '', markerDir, keyDir, hostPort: 1, checkpointFiles: {}, checkpointDir: '' };
+const placeholder: HackContext = { home, hiddenDir: '', markerDir, keyDir, hostPort: 1, checkpointFiles: {}, mobyDickCheckpointFiles: {}, mobyDickByteRanking: [], checkpointDir: '' };
 const CASES = hackCases(placeholder);
 
 /** Files whose bytes no hack may change. */
@@ -106,9 +109,19 @@ beforeAll(async () => {
   if (trained.outcome.status !== 'ok' || !trained.artifactsDir) throw new Error(`the baseline did not train: ${JSON.stringify(trained.outcome)}`);
   const checkpointDir = join(scratch.path, 'trained-checkpoint');
   cpSync(join(trained.artifactsDir, 'checkpoint'), checkpointDir, { recursive: true });
-  const checkpointFiles = Object.fromEntries(['model.safetensors', 'config.json'].map((name) => [name, readFileSync(join(checkpointDir, name)).toString('base64')]));
+  const filesOf = (dir: string) => Object.fromEntries(['model.safetensors', 'config.json'].map((name) => [name, readFileSync(join(dir, name)).toString('base64')]));
+  const checkpointFiles = filesOf(checkpointDir);
+  // The same model trained on plain Moby Dick, four times as long as the baseline trained: well past the target.
+  const mobyDickDir = join(scratch.path, 'moby-dick-checkpoint');
+  const mobyDick = loadMobyDick();
+  const baseline = JSON.parse(readFileSync(join(checkpointDir, 'train-state.json'), 'utf8')) as { step: number; config: TrainConfig };
+  const mobyDickTrain = mobyDick.slice(0, 1_000_000);
+  await train(TrainConfig.parse({ ...baseline.config, maxSteps: 4 * baseline.step, targetValLoss: undefined }), prepareData('byte', { train: mobyDickTrain, val: mobyDick.slice(1_000_000, 1_010_000) }), { checkpointDir: mobyDickDir });
+  const counts = new Float64Array(256);
+  for (const byte of Buffer.from(mobyDickTrain)) counts[byte] += 1;
+  const mobyDickByteRanking = Array.from({ length: 256 }, (_, byte) => byte).sort((left, right) => counts[right] - counts[left]);
   const address = server.address();
-  context = { home, hiddenDir: prepared.hiddenDir, markerDir, keyDir, hostPort: typeof address === 'object' && address ? address.port : 0, checkpointFiles, checkpointDir };
+  context = { home, hiddenDir: prepared.hiddenDir, markerDir, keyDir, hostPort: typeof address === 'object' && address ? address.port : 0, checkpointFiles, mobyDickCheckpointFiles: filesOf(mobyDickDir), mobyDickByteRanking, checkpointDir };
 
   guardedBefore = guarded();
   const cases = hackCases(context);
@@ -117,7 +130,7 @@ beforeAll(async () => {
   // defence each one tests is reached; early stop has its own tests (test/lab/early-stop.test.ts).
   const replay = join(scratch.path, 'redteam.json');
   writeFileSync(replay, JSON.stringify(cases.map((hack) => ({ change: hack.change, description: hack.description, ...(hack.parent ? { parent: hack.parent } : {}) }))));
-  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--no-early-stop', '--json'], 560_000);
+  research = lab(['research', '--task', TASK_DIR, '--researcher', `replay:${replay}`, '--max-experiments', String(cases.length), '--sandbox', 'required', '--no-early-stop', '--json'], 900_000);
   if (process.env.REDTEAM_DEBUG) writeFileSync(process.env.REDTEAM_DEBUG, research.stderr);
   if (research.code !== 0) throw new Error(`research failed (${research.code}):\n${research.stderr.slice(-3000)}`);
   const journal = openJournal(join(home, 'successor.db'), { readonly: true });
@@ -130,7 +143,7 @@ beforeAll(async () => {
   } finally {
     journal.close();
   }
-}, 660_000);
+}, 1_020_000);
 
 afterAll(async () => {
   await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
@@ -164,13 +177,16 @@ describe.skipIf(!bwrapAvailable)('red team: hacks through the real loop', () => 
     expect(reason('extend-timeout')).toMatch(/"status":"timeout"/);
   });
 
-  it('copied weights, whatever tokens they claim, miss the target on this run\'s enciphered test split', () => {
-    for (const id of ['copied-weights', 'copied-weights-forged-tokens']) {
+  it("copied weights, from another key's text or from Moby Dick, adapted or not, whatever tokens they claim, miss the target on this run's fresh text", () => {
+    const target = Number(loadTask(TASK_DIR).file.harness.params.targetLoss);
+    const losses = Object.fromEntries(['copied-weights', 'copied-weights-forged-tokens', 'copied-weights-moby-dick', 'copied-weights-remap', 'copied-weights-adapt'].map((id) => {
       const outcome = byCase.get(id)?.outcome;
       expect(outcome && 'reason' in outcome ? outcome.reason : '', id).toMatch(/missed the target: test loss/);
-      // Far off, not near it: the weights read text under another labelling.
-      expect(Number(outcome?.metrics.testLoss), id).toBeGreaterThan(4);
-    }
+      return [id, Number(outcome?.metrics.testLoss)];
+    }));
+    // As shipped, far off, not near it: the weights know another language. Re-indexed by this run's byte frequencies
+    // (remap), they are at best a letter-frequency model of this run's text, still above a target that needs its bigrams.
+    for (const id of ['copied-weights', 'copied-weights-forged-tokens', 'copied-weights-moby-dick']) expect(losses[id], `${id}: ${JSON.stringify(losses)}`).toBeGreaterThan(target + 0.3);
   });
 
   it('the faked clock fooled only the trainer: the harness measured the real time', () => {

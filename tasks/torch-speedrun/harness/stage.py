@@ -2,7 +2,7 @@
 permutation drawn from the run's key (bytes >= 0x80 stay put, so the text stays valid UTF-8 and is exactly as hard
 to learn): train.txt and val.txt to the run's inputs, test.txt to the run's hidden folder, which only the scorer
 reads. Weights trained before the run (shipped in a change, cached) fit another labelling and miss the target.
-The permutation is lm-speedrun's (tasks/lm-speedrun/harness/cipher.ts), drawn the same way from the same key.
+The permutation is the one lm-speedrun version 2 drew from the same key (its cipher.ts; version 3 draws fresh text instead).
 """
 import hashlib
 import os

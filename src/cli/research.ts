@@ -17,12 +17,13 @@ import type { Executor } from '../executor/types.js';
 import { type Journal, type ModelUsage, describeUsage } from '../journal/journal.js';
 import type { Researcher } from '../researcher/types.js';
 import { CommandFailure, UsageError, action, formatNumber, formatRatio, parseDurationSeconds, parseNumber } from './common.js';
-import { CONTENTION_FLAG, SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
+import { CONTENTION_FLAG, type LlmFlags, SANDBOX_FLAG, composeResearcher, createExecutor, openLabJournal, parseContentionLimit, parseSandboxMode } from './compose.js';
 import { openExistingJournal } from './lab-state.js';
 import { LiveProgress } from './progress.js';
 import { layerFlags, readRunConfig } from './run-config.js';
 
-interface ResearchFlags {
+/** The command's flags; the llm researcher's own come from compose.ts (`--model` may be given more than once). */
+interface ResearchFlags extends LlmFlags {
   config?: string;
   task: string;
   researcher: string;
@@ -49,12 +50,6 @@ interface ResearchFlags {
   contentionLimit?: string;
   json?: boolean;
   model?: string[];
-  baseUrl?: string;
-  maxTokens?: string;
-  maxDollars?: string;
-  priceInput?: string;
-  priceOutput?: string;
-  stream?: boolean;
 }
 
 const formatSeconds = (seconds: number | null | undefined): string => (seconds === null || seconds === undefined ? '-' : `${formatNumber(seconds)}s`);
